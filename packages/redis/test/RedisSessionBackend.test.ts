@@ -1,0 +1,351 @@
+import { Session, SessionBackend, StoreError } from "@auth0-effect/core"
+import { RedisSessionBackend } from "../src/index.js"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import { Redis } from "ioredis"
+import { type RedisServer, startRedisServer } from "./support/RedisServer.js"
+
+let server: RedisServer
+let admin: Redis
+
+beforeAll(async () => {
+  server = await startRedisServer()
+  admin = new Redis(server.url)
+})
+
+afterAll(async () => {
+  await admin?.quit()
+  await server?.stop()
+})
+
+const sessionFor = (sub: string, sid?: string, name = "Ada"): Session.SessionData => ({
+  user: { sub, name },
+  idToken: "eyJ.id.token",
+  refreshToken: `rt-${sub}`,
+  tokenSets: [{ audience: "https://api", accessToken: `at-${sub}`, scope: "openid read", expiresAt: 2_000_000_000 }],
+  connectionTokenSets: [],
+  internal: sid === undefined ? { createdAt: 1_700_000_000 } : { sid, createdAt: 1_700_000_000 }
+})
+
+let prefixes = 0
+/** Each test gets its own key prefix, so tests never see each other's keys. */
+const freshPrefix = () => `t${++prefixes}:`
+
+/** Runs `f` with a backend on a fresh prefix; the client is quit afterwards. */
+const withBackend = <A, E>(
+  f: (backend: SessionBackend.SessionBackendService, prefix: string) => Effect.Effect<A, E>
+) => {
+  const prefix = freshPrefix()
+  return Effect.flatMap(SessionBackend.SessionBackend, (backend) => f(backend, prefix)).pipe(
+    Effect.provide(RedisSessionBackend.layer({ url: server.url, keyPrefix: prefix }))
+  )
+}
+
+const connectedClients = () =>
+  Effect.promise(() => admin.info("clients")).pipe(
+    Effect.map((info) => Number(/connected_clients:(\d+)/.exec(info)?.[1]))
+  )
+
+describe("RedisSessionBackend", () => {
+  it.live("stores a session as JSON under {prefix}s:{id} and reads it back", () =>
+    withBackend((backend, prefix) =>
+      Effect.gen(function*() {
+        const data = sessionFor("auth0|ada", "sid-1")
+        yield* backend.set("id-1", data, 60)
+
+        expect(yield* backend.get("id-1")).toEqual(Option.some(data))
+        expect(yield* backend.get("id-unknown")).toEqual(Option.none())
+
+        const raw = yield* Effect.promise(() => admin.get(`${prefix}s:id-1`))
+        expect(JSON.parse(raw!)).toEqual(data)
+        const ttl = yield* Effect.promise(() => admin.ttl(`${prefix}s:id-1`))
+        expect(ttl).toBeGreaterThan(55)
+        expect(ttl).toBeLessThanOrEqual(60)
+        expect(yield* Effect.promise(() => admin.smembers(`${prefix}sid:sid-1`))).toEqual(["id-1"])
+        expect(yield* Effect.promise(() => admin.smembers(`${prefix}sub:auth0|ada`))).toEqual(["id-1"])
+      })
+    ))
+
+  it.live("uses a0: as the default key prefix", () =>
+    Effect.gen(function*() {
+      const backend = yield* SessionBackend.SessionBackend
+      const id = `default-prefix-${Date.now()}`
+      yield* backend.set(id, sessionFor("auth0|prefix"), 30)
+      expect(yield* Effect.promise(() => admin.exists(`a0:s:${id}`))).toBe(1)
+      yield* backend.delete(id)
+      expect(yield* Effect.promise(() => admin.exists(`a0:s:${id}`, `a0:sub:auth0|prefix`))).toBe(0)
+    }).pipe(Effect.provide(RedisSessionBackend.layer({ url: server.url }))))
+
+  it.live("an entry expires after its TTL; its indexes never expire before it", () =>
+    withBackend((backend, prefix) =>
+      Effect.gen(function*() {
+        yield* backend.set("long", sessionFor("auth0|ttl", "sid-long"), 100)
+        yield* backend.set("short", sessionFor("auth0|ttl", "sid-short"), 1)
+        expect(Option.isSome(yield* backend.get("short"))).toBe(true)
+
+        // The user's index outlives the longer of the two sessions: the short write did not lower it.
+        const subTtl = yield* Effect.promise(() => admin.ttl(`${prefix}sub:auth0|ttl`))
+        expect(subTtl).toBeGreaterThan(95)
+        const sidTtl = yield* Effect.promise(() => admin.pttl(`${prefix}sid:sid-short`))
+        expect(sidTtl).toBeGreaterThanOrEqual(yield* Effect.promise(() => admin.pttl(`${prefix}s:short`)))
+
+        yield* Effect.sleep("1200 millis")
+        expect(yield* backend.get("short")).toEqual(Option.none())
+        expect(Option.isSome(yield* backend.get("long"))).toBe(true)
+      })
+    ))
+
+  it.live("a rewrite with a longer TTL extends the indexes too", () =>
+    withBackend((backend, prefix) =>
+      Effect.gen(function*() {
+        yield* backend.set("id", sessionFor("auth0|grow", "sid-grow"), 5)
+        yield* backend.set("id", sessionFor("auth0|grow", "sid-grow"), 500)
+        expect(yield* Effect.promise(() => admin.ttl(`${prefix}sid:sid-grow`))).toBeGreaterThan(490)
+        expect(yield* Effect.promise(() => admin.ttl(`${prefix}sub:auth0|grow`))).toBeGreaterThan(490)
+      })
+    ))
+
+  it.live("rounds a fractional TTL up and treats a TTL of 0 as delete", () =>
+    withBackend((backend, prefix) =>
+      Effect.gen(function*() {
+        yield* backend.set("id", sessionFor("auth0|frac"), 0.2)
+        expect(yield* Effect.promise(() => admin.ttl(`${prefix}s:id`))).toBe(1)
+        yield* backend.set("id", sessionFor("auth0|frac"), 0)
+        expect(yield* backend.get("id")).toEqual(Option.none())
+        expect(yield* Effect.promise(() => admin.exists(`${prefix}sub:auth0|frac`))).toBe(0)
+      })
+    ))
+
+  it.live("delete removes the entry and its members of both indexes, and nothing else", () =>
+    withBackend((backend, prefix) =>
+      Effect.gen(function*() {
+        yield* backend.set("a", sessionFor("auth0|del", "sid-a"), 60)
+        yield* backend.set("b", sessionFor("auth0|del", "sid-b"), 60)
+        yield* backend.delete("a")
+
+        expect(yield* backend.get("a")).toEqual(Option.none())
+        expect(yield* Effect.promise(() => admin.exists(`${prefix}sid:sid-a`))).toBe(0)
+        expect(yield* Effect.promise(() => admin.smembers(`${prefix}sub:auth0|del`))).toEqual(["b"])
+        expect(Option.isSome(yield* backend.get("b"))).toBe(true)
+        // Deleting what is not there is fine.
+        yield* backend.delete("a")
+      })
+    ))
+
+  describe("deleteByLogoutClaims", () => {
+    it.live("by sid deletes that session only", () =>
+      withBackend((backend, prefix) =>
+        Effect.gen(function*() {
+          yield* backend.set("laptop", sessionFor("auth0|u", "sid-laptop"), 60)
+          yield* backend.set("phone", sessionFor("auth0|u", "sid-phone"), 60)
+
+          expect(yield* backend.deleteByLogoutClaims({ sid: "sid-laptop" })).toBe(1)
+          expect(yield* backend.get("laptop")).toEqual(Option.none())
+          expect(Option.isSome(yield* backend.get("phone"))).toBe(true)
+          expect(yield* Effect.promise(() => admin.exists(`${prefix}sid:sid-laptop`))).toBe(0)
+          expect(yield* Effect.promise(() => admin.smembers(`${prefix}sub:auth0|u`))).toEqual(["phone"])
+          // A second logout for the same sid finds nothing.
+          expect(yield* backend.deleteByLogoutClaims({ sid: "sid-laptop" })).toBe(0)
+        })
+      ))
+
+    it.live("by sub deletes every session of that user and no one else's", () =>
+      withBackend((backend, prefix) =>
+        Effect.gen(function*() {
+          yield* backend.set("u1-a", sessionFor("auth0|u1", "s1"), 60)
+          yield* backend.set("u1-b", sessionFor("auth0|u1", "s2"), 60)
+          yield* backend.set("u1-c", sessionFor("auth0|u1"), 60)
+          yield* backend.set("u2-a", sessionFor("auth0|u2", "s3"), 60)
+
+          expect(yield* backend.deleteByLogoutClaims({ sub: "auth0|u1" })).toBe(3)
+          for (const id of ["u1-a", "u1-b", "u1-c"]) {
+            expect(yield* backend.get(id)).toEqual(Option.none())
+          }
+          expect(Option.isSome(yield* backend.get("u2-a"))).toBe(true)
+          expect(yield* Effect.promise(() => admin.exists(`${prefix}sub:auth0|u1`, `${prefix}sid:s1`, `${prefix}sid:s2`)))
+            .toBe(0)
+          expect(yield* Effect.promise(() => admin.smembers(`${prefix}sub:auth0|u2`))).toEqual(["u2-a"])
+        })
+      ))
+
+    it.live("by sid and sub deletes nothing when the sub does not match, the session when it does", () =>
+      withBackend((backend) =>
+        Effect.gen(function*() {
+          yield* backend.set("id", sessionFor("auth0|owner", "sid-x"), 60)
+
+          expect(yield* backend.deleteByLogoutClaims({ sid: "sid-x", sub: "auth0|someone-else" })).toBe(0)
+          expect(Option.isSome(yield* backend.get("id"))).toBe(true)
+
+          expect(yield* backend.deleteByLogoutClaims({ sid: "sid-x", sub: "auth0|owner" })).toBe(1)
+          expect(yield* backend.get("id")).toEqual(Option.none())
+        })
+      ))
+
+    it.live("with neither sid nor sub deletes nothing", () =>
+      withBackend((backend) =>
+        Effect.gen(function*() {
+          yield* backend.set("id", sessionFor("auth0|n", "sid-n"), 60)
+          expect(yield* backend.deleteByLogoutClaims({})).toBe(0)
+          expect(Option.isSome(yield* backend.get("id"))).toBe(true)
+        })
+      ))
+
+    it.live("drops index members whose entry has expired, without counting them", () =>
+      withBackend((backend, prefix) =>
+        Effect.gen(function*() {
+          yield* backend.set("gone", sessionFor("auth0|stale", "sid-stale"), 60)
+          yield* backend.set("live", sessionFor("auth0|stale", "sid-live"), 60)
+          // As if the entry had expired: the indexes still name it.
+          yield* Effect.promise(() => admin.del(`${prefix}s:gone`))
+
+          expect(yield* backend.deleteByLogoutClaims({ sid: "sid-stale" })).toBe(0)
+          expect(yield* Effect.promise(() => admin.exists(`${prefix}sid:sid-stale`))).toBe(0)
+
+          expect(yield* backend.deleteByLogoutClaims({ sub: "auth0|stale" })).toBe(1)
+          expect(yield* Effect.promise(() => admin.exists(`${prefix}sub:auth0|stale`))).toBe(0)
+        })
+      ))
+
+    it.live("a session rewritten with a new sid is not logged out by its old sid", () =>
+      withBackend((backend, prefix) =>
+        Effect.gen(function*() {
+          yield* backend.set("id", sessionFor("auth0|re", "sid-old"), 60)
+          yield* backend.set("id", sessionFor("auth0|re", "sid-new"), 60)
+
+          expect(yield* backend.deleteByLogoutClaims({ sid: "sid-old" })).toBe(0)
+          expect(Option.isSome(yield* backend.get("id"))).toBe(true)
+          expect(yield* Effect.promise(() => admin.exists(`${prefix}sid:sid-old`))).toBe(0)
+          expect(yield* backend.deleteByLogoutClaims({ sid: "sid-new" })).toBe(1)
+        })
+      ))
+  })
+
+  it.live("an entry that is not a session reads as none and is deleted", () =>
+    withBackend((backend, prefix) =>
+      Effect.gen(function*() {
+        yield* Effect.promise(() => admin.set(`${prefix}s:garbage`, "{not json", "EX", 60))
+        yield* Effect.promise(() => admin.set(`${prefix}s:wrong-shape`, JSON.stringify({ user: { name: "no sub" } })))
+
+        expect(yield* backend.get("garbage")).toEqual(Option.none())
+        expect(yield* backend.get("wrong-shape")).toEqual(Option.none())
+        expect(yield* Effect.promise(() => admin.exists(`${prefix}s:garbage`, `${prefix}s:wrong-shape`))).toBe(0)
+        // And deleting or logging out around it still works.
+        yield* Effect.promise(() => admin.set(`${prefix}s:bad`, "[]"))
+        yield* Effect.promise(() => admin.sadd(`${prefix}sub:auth0|bad`, "bad"))
+        expect(yield* backend.deleteByLogoutClaims({ sub: "auth0|bad" })).toBe(0)
+        expect(yield* Effect.promise(() => admin.exists(`${prefix}s:bad`, `${prefix}sub:auth0|bad`))).toBe(0)
+      })
+    ))
+
+  it.live("two app instances with their own clients see each other's writes and deletions", () =>
+    Effect.gen(function*() {
+      const keyPrefix = freshPrefix()
+      const before = yield* connectedClients()
+      const instanceA = Context.get(
+        yield* Layer.build(RedisSessionBackend.layer({ url: server.url, keyPrefix })),
+        SessionBackend.SessionBackend
+      )
+      const instanceB = Context.get(
+        yield* Layer.build(RedisSessionBackend.layer({ url: server.url, keyPrefix })),
+        SessionBackend.SessionBackend
+      )
+      expect(yield* connectedClients()).toBe(before + 2)
+
+      yield* instanceA.set("s1", sessionFor("auth0|shared", "sid-1"), 60)
+      yield* instanceA.set("s2", sessionFor("auth0|shared", "sid-2"), 60)
+      expect(Option.isSome(yield* instanceB.get("s1"))).toBe(true)
+
+      yield* instanceB.delete("s1")
+      expect(yield* instanceA.get("s1")).toEqual(Option.none())
+
+      // A back-channel logout received by instance B logs the user out on instance A too.
+      expect(yield* instanceB.deleteByLogoutClaims({ sub: "auth0|shared" })).toBe(1)
+      expect(yield* instanceA.get("s2")).toEqual(Option.none())
+    }).pipe(Effect.scoped))
+
+  it.live("quits a client it created when its scope closes, and leaves an app's client open", () =>
+    Effect.gen(function*() {
+      const before = yield* connectedClients()
+      yield* Effect.scoped(
+        Effect.gen(function*() {
+          yield* Layer.build(RedisSessionBackend.layer({ url: server.url }))
+          expect(yield* connectedClients()).toBe(before + 1)
+        })
+      )
+      // QUIT is acknowledged before the server forgets the connection.
+      yield* Effect.sleep("100 millis")
+      expect(yield* connectedClients()).toBe(before)
+
+      const own = new Redis(server.url)
+      yield* Effect.addFinalizer(() => Effect.promise(() => own.quit()))
+      const keyPrefix = freshPrefix()
+      yield* Effect.scoped(
+        Effect.gen(function*() {
+          const context = yield* Layer.build(RedisSessionBackend.layer({ client: own, keyPrefix }))
+          yield* Context.get(context, SessionBackend.SessionBackend).set("id", sessionFor("auth0|own"), 60)
+        })
+      )
+      expect(own.status).toBe("ready")
+      expect(yield* Effect.promise(() => own.exists(`${keyPrefix}s:id`))).toBe(1)
+    }).pipe(Effect.scoped))
+
+  it.live("make wires the backend over any client, with the app's prefix", () =>
+    Effect.gen(function*() {
+      const backend = RedisSessionBackend.make(admin, { keyPrefix: "custom:" })
+      yield* backend.set("m", sessionFor("auth0|make"), 30)
+      expect(yield* Effect.promise(() => admin.exists("custom:s:m", "custom:sub:auth0|make"))).toBe(2)
+      yield* backend.delete("m")
+      expect(yield* Effect.promise(() => admin.exists("custom:s:m", "custom:sub:auth0|make"))).toBe(0)
+    }))
+
+  it.live("a session that JSON cannot hold fails with StoreError corrupt", () =>
+    withBackend((backend) =>
+      Effect.gen(function*() {
+        const data = sessionFor("auth0|big")
+        const error = yield* Effect.flip(
+          backend.set("id", { ...data, user: { ...data.user, balance: 10n } }, 60)
+        )
+        expect(error).toBeInstanceOf(StoreError)
+        expect(error.reason).toBe("corrupt")
+      })
+    ))
+
+  it.live("a command that gets no reply in time fails with StoreError unavailable", () =>
+    Effect.gen(function*() {
+      const backend = yield* SessionBackend.SessionBackend
+      // Freeze the server for every client for 1.5 s.
+      yield* Effect.promise(() => admin.call("CLIENT", "PAUSE", "1500", "ALL"))
+      const started = Date.now()
+      const error = yield* Effect.flip(backend.get("anything"))
+      expect(Date.now() - started).toBeLessThan(1_000)
+      expect(error._tag).toBe("StoreError")
+      expect(error.reason).toBe("unavailable")
+      expect(error.message).toMatch(/timed out|no reply/i)
+
+      yield* Effect.sleep("1600 millis")
+      expect(yield* backend.get("anything")).toEqual(Option.none())
+    }).pipe(Effect.provide(RedisSessionBackend.layer({ url: server.url, keyPrefix: freshPrefix(), commandTimeoutMs: 300 }))))
+
+  it.live("the layer fails with StoreError unavailable when Redis cannot be reached", () =>
+    Effect.gen(function*() {
+      // A port nothing listens on: the test server's, plus one, is not guaranteed free, so ask for one.
+      const { port, close } = yield* Effect.promise(async () => {
+        const { createServer } = await import("node:net")
+        const s = createServer()
+        await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve))
+        const address = s.address() as { port: number }
+        return { port: address.port, close: () => new Promise<void>((resolve) => s.close(() => resolve())) }
+      })
+      yield* Effect.promise(close)
+      const started = Date.now()
+      const error = yield* Effect.flip(
+        Effect.scoped(Layer.build(RedisSessionBackend.layer({ url: `redis://127.0.0.1:${port}` })))
+      )
+      expect(Date.now() - started).toBeLessThan(2_000)
+      expect(error).toBeInstanceOf(StoreError)
+      expect(error.reason).toBe("unavailable")
+    }))
+})
