@@ -1,0 +1,168 @@
+/**
+ * The tenant's OIDC discovery document (OIDC Discovery 1.0, RFC 8414) and signing keys (JWKS),
+ * each fetched on first use and cached with a TTL. An unknown `kid` refetches the JWKS once
+ * (at most once per {@link JWKS_REFETCH_COOLDOWN_SECONDS}) so key rotation works without a
+ * restart, while a flood of tokens with made-up key ids cannot make us hammer the tenant.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import * as jose from "jose"
+import { Auth0Config } from "./Auth0Config.js"
+import { DiscoveryError, TransportError } from "./Errors.js"
+import * as Http from "./internal/http.js"
+
+/** The fields of the discovery document the SDK uses. */
+export const Metadata = Schema.Struct(
+  {
+    issuer: Schema.String,
+    authorization_endpoint: Schema.String,
+    token_endpoint: Schema.String,
+    jwks_uri: Schema.String,
+    userinfo_endpoint: Schema.optional(Schema.String),
+    end_session_endpoint: Schema.optional(Schema.String),
+    pushed_authorization_request_endpoint: Schema.optional(Schema.String),
+    id_token_signing_alg_values_supported: Schema.optional(Schema.Array(Schema.String))
+  },
+  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+)
+export type Metadata = typeof Metadata.Type
+
+const Jwks = Schema.Struct({ keys: Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown })) })
+
+/** Minimum time between two JWKS refetches caused by an unknown `kid`. */
+export const JWKS_REFETCH_COOLDOWN_SECONDS = 30
+
+export type KeyResolver = (header: jose.JWSHeaderParameters) => Effect.Effect<jose.CryptoKey, DiscoveryError | TransportError>
+
+export interface AuthorizationServerService {
+  readonly metadata: Effect.Effect<Metadata, DiscoveryError | TransportError>
+  /** The verification key for a JWS header, refetching the JWKS once for an unknown `kid`. */
+  readonly keyFor: KeyResolver
+}
+
+export class AuthorizationServer extends Context.Tag("@auth0-effect/core/AuthorizationServer")<
+  AuthorizationServer,
+  AuthorizationServerService
+>() {
+  /** Discovery at `${origin}/.well-known/openid-configuration`, through the app's HttpClient. */
+  static readonly layer: Layer.Layer<AuthorizationServer, never, Auth0Config | HttpClient.HttpClient> = Layer.effect(
+    AuthorizationServer,
+    Effect.gen(function*() {
+      const config = yield* Auth0Config
+      const client = yield* HttpClient.HttpClient
+      return make({
+        discoveryUrl: `${config.origin}/.well-known/openid-configuration`,
+        issuer: config.issuer,
+        ttlSeconds: config.options.discoveryCacheTtlSeconds,
+        timeoutMs: config.options.httpTimeoutMs
+      }, client)
+    })
+  )
+}
+
+interface Cached<A> {
+  readonly value: A
+  readonly fetchedAt: number
+}
+
+/** Builds the service; exposed for tests and custom wiring. */
+export const make = (
+  options: { readonly discoveryUrl: string; readonly issuer: string; readonly ttlSeconds: number; readonly timeoutMs: number },
+  client: HttpClient.HttpClient
+): AuthorizationServerService => {
+  const lock = Effect.unsafeMakeSemaphore(1)
+  let metadataCache: Cached<Metadata> | undefined
+  let jwksCache: Cached<ReturnType<typeof jose.createLocalJWKSet>> | undefined
+  let lastUnknownKidRefetch = -Infinity
+  const ttlMs = options.ttlSeconds * 1000
+
+  const fetchJson = <A, I>(url: string, schema: Schema.Schema<A, I>, what: string) =>
+    Effect.gen(function*() {
+      const response = yield* Http.send(HttpClientRequest.get(url, { acceptJson: true }), options.timeoutMs)
+      if (response.status !== 200) {
+        return yield* new DiscoveryError({ message: `${what} at ${url} answered ${response.status}` })
+      }
+      const body = yield* Http.parseJson(response, what).pipe(
+        Effect.mapError((e) => new DiscoveryError({ message: e.message, cause: e }))
+      )
+      return yield* Schema.decodeUnknown(schema)(body).pipe(
+        Effect.mapError((e) => new DiscoveryError({ message: `${what} at ${url} is not valid: ${e.message}`, cause: e }))
+      )
+    }).pipe(Effect.provideService(HttpClient.HttpClient, client))
+
+  const loadMetadata = Effect.gen(function*() {
+    const metadata = yield* fetchJson(options.discoveryUrl, Metadata, "OIDC discovery")
+    // RFC 8414 §3.3: the issuer in the document must be exactly the one we expect.
+    if (metadata.issuer !== options.issuer) {
+      return yield* new DiscoveryError({
+        message: `Discovery issuer "${metadata.issuer}" does not match the expected issuer "${options.issuer}"`
+      })
+    }
+    return metadata
+  })
+
+  const metadata: Effect.Effect<Metadata, DiscoveryError | TransportError> = Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    if (metadataCache && now - metadataCache.fetchedAt < ttlMs) return metadataCache.value
+    return yield* lock.withPermits(1)(Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      if (metadataCache && now - metadataCache.fetchedAt < ttlMs) return metadataCache.value
+      const value = yield* loadMetadata
+      metadataCache = { value, fetchedAt: now }
+      return value
+    }))
+  })
+
+  const loadJwks = (force: boolean) =>
+    lock.withPermits(1)(Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      if (!force && jwksCache && now - jwksCache.fetchedAt < ttlMs) return jwksCache.value
+      const meta = metadataCache && now - metadataCache.fetchedAt < ttlMs ? metadataCache.value : yield* loadMetadata
+      if (!metadataCache || metadataCache.value !== meta) metadataCache = { value: meta, fetchedAt: now }
+      const jwks = yield* fetchJson(meta.jwks_uri, Jwks, "JWKS")
+      const value = jose.createLocalJWKSet(jwks as unknown as jose.JSONWebKeySet)
+      jwksCache = { value, fetchedAt: now }
+      return value
+    }))
+
+  const resolveFrom = (set: ReturnType<typeof jose.createLocalJWKSet>, header: jose.JWSHeaderParameters) =>
+    Effect.tryPromise({
+      try: () => set(header, { payload: "", signature: "" } as unknown as jose.FlattenedJWSInput),
+      catch: (error) => error
+    })
+
+  const keyFor: KeyResolver = (header) =>
+    Effect.gen(function*() {
+      const first = yield* Effect.either(resolveFrom(yield* loadJwks(false), header))
+      if (first._tag === "Right") return first.right as jose.CryptoKey
+      const now = yield* Clock.currentTimeMillis
+      if (
+        first.left instanceof jose.errors.JWKSNoMatchingKey &&
+        now - lastUnknownKidRefetch >= JWKS_REFETCH_COOLDOWN_SECONDS * 1000
+      ) {
+        lastUnknownKidRefetch = now
+        const second = yield* Effect.either(resolveFrom(yield* loadJwks(true), header))
+        if (second._tag === "Right") return second.right as jose.CryptoKey
+        return yield* keyError(second.left, header)
+      }
+      return yield* keyError(first.left, header)
+    })
+
+  return { metadata, keyFor }
+}
+
+const keyError = (error: unknown, header: jose.JWSHeaderParameters) =>
+  new DiscoveryError({
+    reason: "unknown_key",
+    message: error instanceof jose.errors.JWKSMultipleMatchingKeys
+      ? `Several JWKS keys match kid "${header.kid ?? ""}"`
+      : `No key in the JWKS matches kid "${header.kid ?? "(none)"}" and alg "${header.alg ?? "(none)"}"`,
+    cause: error
+  })

@@ -1,0 +1,145 @@
+/**
+ * Every failure of the SDK is a tagged class that is also `instanceof Auth0Error`, so Effect
+ * users can `catchTag` one kind while Promise users can test `instanceof`.
+ *
+ * @since 0.1.0
+ */
+import * as Data from "effect/Data"
+
+/** Base of every error this SDK raises. Abstract: construct one of the tagged subclasses. */
+export abstract class Auth0Error extends Data.Error<{ readonly message: string; readonly cause?: unknown }> {
+  abstract readonly _tag: string
+}
+
+/** Builds a tagged subclass of {@link Auth0Error}; `name` and `_tag` are the tag. */
+export const TaggedAuth0Error = <const Tag extends string>(tag: Tag) => {
+  class Tagged extends Auth0Error {
+    override readonly _tag: Tag = tag
+  }
+  Tagged.prototype.name = tag
+  return Tagged as unknown as new<A extends { readonly message: string }>(
+    args: A & { readonly cause?: unknown }
+  ) => Auth0Error & { readonly _tag: Tag } & Readonly<A>
+}
+
+/** The configuration given to the SDK is invalid; `field` names the option. */
+export class ConfigurationError extends TaggedAuth0Error("ConfigurationError")<{
+  readonly message: string
+  readonly field: string
+}> {}
+
+/** A required argument (or callback parameter) is missing. */
+export class MissingRequiredArgumentError extends TaggedAuth0Error("MissingRequiredArgumentError")<{
+  readonly message: string
+  readonly argument: string
+}> {}
+
+/** An argument (or callback parameter) is present but not acceptable. */
+export class InvalidArgumentError extends TaggedAuth0Error("InvalidArgumentError")<{
+  readonly message: string
+  readonly argument: string
+}> {}
+
+/** No transaction matches the callback's `state`: unknown, expired, or already used. */
+export class MissingTransactionError extends TaggedAuth0Error("MissingTransactionError")<{
+  readonly message: string
+}> {}
+
+/** The flow needs a logged-in session and there is none. */
+export class MissingSessionError extends TaggedAuth0Error("MissingSessionError")<{
+  readonly message: string
+}> {}
+
+/**
+ * The authorization server redirected back with `error` (RFC 6749 §4.1.2.1), e.g. the user
+ * denied consent. `error` and `errorDescription` are the provider's.
+ */
+export class AuthorizationError extends TaggedAuth0Error("AuthorizationError")<{
+  readonly message: string
+  readonly error: string
+  readonly errorDescription: string | undefined
+}> {}
+
+/** The token endpoint answered with an OAuth error (RFC 6749 §5.2) or a non-2xx status. */
+export class TokenEndpointError extends TaggedAuth0Error("TokenEndpointError")<{
+  readonly message: string
+  readonly status: number
+  readonly error: string
+  readonly errorDescription: string | undefined
+}> {}
+
+/** The ID token broke a rule of OIDC Core 3.1.3.7; `reason` says which. */
+export class IdTokenValidationError extends TaggedAuth0Error("IdTokenValidationError")<{
+  readonly message: string
+  readonly reason:
+    | "malformed"
+    | "signature"
+    | "algorithm"
+    | "issuer"
+    | "audience"
+    | "azp"
+    | "expired"
+    | "issued_at"
+    | "nonce"
+    | "auth_time"
+    | "subject"
+}> {}
+
+/**
+ * An access token could not be obtained for the session: no refresh token to renew with, the
+ * refresh failed, or the server returned a token for another API.
+ */
+export class AccessTokenError extends TaggedAuth0Error("AccessTokenError")<{
+  readonly message: string
+  readonly reason: "missing_refresh_token" | "refresh_failed" | "audience_mismatch"
+  readonly error?: string | undefined
+  readonly errorDescription?: string | undefined
+}> {}
+
+/** The Token Vault exchange failed; `error` and `errorDescription` are Auth0's. */
+export class AccessTokenForConnectionError extends TaggedAuth0Error("AccessTokenForConnectionError")<{
+  readonly message: string
+  readonly connection: string
+  readonly error: string
+  readonly errorDescription: string | undefined
+}> {}
+
+/** The My Account API answered with a problem (non-2xx). */
+export class MyAccountApiError extends TaggedAuth0Error("MyAccountApiError")<{
+  readonly message: string
+  readonly status: number
+  readonly type: string
+  readonly title: string
+  readonly detail: string
+  readonly validationErrors: ReadonlyArray<{ readonly detail: string; readonly field?: string; readonly pointer?: string }>
+  readonly retryAfter?: number | undefined
+}> {}
+
+/** A back-channel logout token was rejected, or back-channel logout cannot work with this store. */
+export class BackchannelLogoutError extends TaggedAuth0Error("BackchannelLogoutError")<{
+  readonly message: string
+}> {}
+
+/** The request never got a usable answer: connection refused, DNS, TLS, or a timeout. */
+export class TransportError extends TaggedAuth0Error("TransportError")<{
+  readonly message: string
+}> {}
+
+/** The server answered 2xx with a body that is not what the protocol says (not JSON, missing fields). */
+export class InvalidResponseError extends TaggedAuth0Error("InvalidResponseError")<{
+  readonly message: string
+  readonly status: number
+}> {}
+
+/** OIDC discovery or the JWKS could not be loaded or lacks something a flow needs. */
+export class DiscoveryError extends TaggedAuth0Error("DiscoveryError")<{
+  readonly message: string
+  /** `unknown_key`: no JWKS key matches a token's header, even after a refetch. */
+  readonly reason?: "unavailable" | "invalid" | "unknown_key" | undefined
+}> {}
+
+/** A session or transaction store failed (backend down, session too large for cookies, ...). */
+export class StoreError extends TaggedAuth0Error("StoreError")<{
+  readonly message: string
+  readonly reason: "unavailable" | "too_large" | "corrupt"
+}> {}

@@ -1,0 +1,142 @@
+/**
+ * ID token validation, OIDC Core 1.0 §3.1.3.7. Each rule is a small named check; `validate`
+ * runs them all after the signature is verified with a key from the tenant's JWKS.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as jose from "jose"
+import type { KeyResolver } from "./AuthorizationServer.js"
+import { IdTokenValidationError } from "./Errors.js"
+import type { DiscoveryError, TransportError } from "./Errors.js"
+
+/** Asymmetric algorithms we accept; `none` and HMAC never (the key would be the client secret). */
+export const SUPPORTED_ALGORITHMS: ReadonlyArray<string> = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
+
+export interface Expectations {
+  readonly issuer: string
+  readonly clientId: string
+  /** The nonce sent at login; `undefined` for ID tokens from a refresh (OIDC Core §12.2). */
+  readonly nonce: string | undefined
+  /** Seconds since the epoch. */
+  readonly now: number
+  readonly toleranceSeconds: number
+  /** The `max_age` sent in the authorization request, if any. */
+  readonly maxAge?: number | undefined
+  /** Algorithms the provider advertises (`id_token_signing_alg_values_supported`). */
+  readonly advertisedAlgorithms?: ReadonlyArray<string> | undefined
+}
+
+export type Claims = jose.JWTPayload & { readonly sub: string }
+
+const invalid = (reason: IdTokenValidationError["reason"], message: string) =>
+  new IdTokenValidationError({ reason, message: `Invalid ID token: ${message}` })
+
+/** §3.1.3.7 (6, 7): the alg is pinned: asymmetric, supported, and advertised by the provider. */
+export const checkAlgorithm = (alg: unknown, advertised: ReadonlyArray<string> | undefined) => {
+  if (typeof alg !== "string" || !SUPPORTED_ALGORITHMS.includes(alg)) {
+    return invalid("algorithm", `algorithm "${String(alg)}" is not allowed`)
+  }
+  if (advertised && !advertised.includes(alg)) {
+    return invalid("algorithm", `algorithm "${alg}" is not one the provider advertises`)
+  }
+  return undefined
+}
+
+/** §3.1.3.7 (2): `iss` exactly equals the expected issuer. */
+export const checkIssuer = (claims: jose.JWTPayload, issuer: string) =>
+  claims.iss === issuer ? undefined : invalid("issuer", `iss "${String(claims.iss)}" is not "${issuer}"`)
+
+/** §3.1.3.7 (3): `aud` contains the client id. */
+export const checkAudience = (claims: jose.JWTPayload, clientId: string) => {
+  const aud = claims.aud
+  const ok = typeof aud === "string" ? aud === clientId : Array.isArray(aud) && aud.includes(clientId)
+  return ok ? undefined : invalid("audience", `aud does not contain the client id "${clientId}"`)
+}
+
+/** §3.1.3.7 (4, 5): with several audiences `azp` is required; when present it is the client id. */
+export const checkAuthorizedParty = (claims: jose.JWTPayload, clientId: string) => {
+  const azp = (claims as { azp?: unknown }).azp
+  if (Array.isArray(claims.aud) && claims.aud.length > 1 && azp === undefined) {
+    return invalid("azp", "azp is required when aud has several values")
+  }
+  if (azp !== undefined && azp !== clientId) return invalid("azp", `azp "${String(azp)}" is not the client id`)
+  return undefined
+}
+
+/** §3.1.3.7 (9): the current time is before `exp` (plus leeway). */
+export const checkExpiry = (claims: jose.JWTPayload, now: number, tolerance: number) => {
+  if (typeof claims.exp !== "number") return invalid("expired", "exp is missing")
+  return now < claims.exp + tolerance ? undefined : invalid("expired", "the token has expired")
+}
+
+/** §3.1.3.7 (10): `iat` is present and not in the future (beyond leeway). */
+export const checkIssuedAt = (claims: jose.JWTPayload, now: number, tolerance: number) => {
+  if (typeof claims.iat !== "number") return invalid("issued_at", "iat is missing")
+  return claims.iat <= now + tolerance ? undefined : invalid("issued_at", "iat is in the future")
+}
+
+/** §3.1.3.7 (11): `nonce` equals the one sent in the authorization request. */
+export const checkNonce = (claims: jose.JWTPayload, nonce: string | undefined) =>
+  nonce === undefined || (claims as { nonce?: unknown }).nonce === nonce ? undefined : invalid("nonce", "nonce does not match the request")
+
+/** §3.1.3.7 (13): with `max_age`, `auth_time` is present and not too long ago. */
+export const checkAuthTime = (claims: jose.JWTPayload, maxAge: number | undefined, now: number, tolerance: number) => {
+  if (maxAge === undefined) return undefined
+  const authTime = (claims as { auth_time?: unknown }).auth_time
+  if (typeof authTime !== "number") return invalid("auth_time", "auth_time is required when max_age was sent")
+  return now <= authTime + maxAge + tolerance
+    ? undefined
+    : invalid("auth_time", "the user authenticated longer ago than max_age allows")
+}
+
+/** §2: `sub` is a non-empty string. */
+export const checkSubject = (claims: jose.JWTPayload) =>
+  typeof claims.sub === "string" && claims.sub.length > 0 ? undefined : invalid("subject", "sub is missing")
+
+/** Every claim rule of §3.1.3.7, in order; the first broken one is reported. */
+export const checkClaims = (claims: jose.JWTPayload, expected: Expectations): IdTokenValidationError | undefined =>
+  checkIssuer(claims, expected.issuer) ??
+    checkAudience(claims, expected.clientId) ??
+    checkAuthorizedParty(claims, expected.clientId) ??
+    checkExpiry(claims, expected.now, expected.toleranceSeconds) ??
+    checkIssuedAt(claims, expected.now, expected.toleranceSeconds) ??
+    checkNonce(claims, expected.nonce) ??
+    checkAuthTime(claims, expected.maxAge, expected.now, expected.toleranceSeconds) ??
+    checkSubject(claims)
+
+/** Verifies the signature through the JWKS, then every claim rule. */
+export const validate = (
+  idToken: string,
+  keyFor: KeyResolver,
+  expected: Expectations
+): Effect.Effect<Claims, IdTokenValidationError | DiscoveryError | TransportError> =>
+  Effect.gen(function*() {
+    const header = yield* Effect.try({
+      try: () => jose.decodeProtectedHeader(idToken),
+      catch: () => invalid("malformed", "not a compact JWS")
+    })
+    const algError = checkAlgorithm(header.alg, expected.advertisedAlgorithms)
+    if (algError) return yield* algError
+    const key = yield* keyFor(header).pipe(
+      Effect.catchTag("DiscoveryError", (e) =>
+        Effect.gen(function*() {
+          if (e.reason === "unknown_key") return yield* invalid("signature", e.message)
+          return yield* e
+        }))
+    )
+    const verified = yield* Effect.tryPromise({
+      try: () => jose.compactVerify(idToken, key, { algorithms: [header.alg as string] }),
+      catch: () => invalid("signature", "the signature does not verify")
+    })
+    const claims = yield* Effect.try({
+      try: () => JSON.parse(new TextDecoder().decode(verified.payload)) as unknown,
+      catch: () => invalid("malformed", "the payload is not JSON")
+    })
+    if (typeof claims !== "object" || claims === null || Array.isArray(claims)) {
+      return yield* invalid("malformed", "the payload is not a JSON object")
+    }
+    const claimError = checkClaims(claims as jose.JWTPayload, expected)
+    if (claimError) return yield* claimError
+    return claims as Claims
+  })

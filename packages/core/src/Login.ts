@@ -1,0 +1,260 @@
+/**
+ * Interactive login: the authorization code flow with PKCE (RFC 6749 §4.1, RFC 7636), a nonce
+ * (OIDC Core §3.1.2.1), optionally through PAR (RFC 9126).
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { Auth0Config, DEFAULT_SCOPE } from "./Auth0Config.js"
+import type { ResolvedConfig } from "./Auth0Config.js"
+import { AuthorizationServer } from "./AuthorizationServer.js"
+import {
+  AccessTokenError,
+  AuthorizationError,
+  ConfigurationError,
+  InvalidArgumentError,
+  InvalidResponseError,
+  MissingRequiredArgumentError,
+  MissingTransactionError
+} from "./Errors.js"
+import * as IdToken from "./IdToken.js"
+import * as Pkce from "./Pkce.js"
+import * as Randomness from "./Randomness.js"
+import type { SessionData, UserClaims } from "./Session.js"
+import * as Scopes from "./Scopes.js"
+import { StateStore } from "./StateStore.js"
+import * as TokenEndpoint from "./TokenEndpoint.js"
+import { TransactionStore } from "./TransactionStore.js"
+import * as CallbackUrl from "./CallbackUrl.js"
+import * as AccessTokenAudience from "./AccessTokenAudience.js"
+
+/** Authorization parameters a login may carry; SDK-owned ones (state, nonce, PKCE) are refused. */
+export interface AuthorizationParams {
+  readonly audience?: string | undefined
+  readonly scope?: string | undefined
+  readonly redirect_uri?: string | undefined
+  readonly max_age?: number | undefined
+  readonly prompt?: string | undefined
+  readonly [param: string]: string | number | boolean | undefined
+}
+
+export interface StartInteractiveLoginOptions {
+  readonly authorizationParams?: AuthorizationParams | undefined
+  /** Anything JSON-serializable, returned by `completeInteractiveLogin`. */
+  readonly appState?: unknown
+  /** Override the configuration's `pushedAuthorizationRequests`. */
+  readonly pushedAuthorizationRequests?: boolean | undefined
+}
+
+const RESERVED = new Set([
+  "state",
+  "nonce",
+  "code_challenge",
+  "code_challenge_method",
+  "response_type",
+  "client_id",
+  "request_uri",
+  "request"
+])
+
+/** The audience key under which a token set without an explicit audience is stored. */
+export const DEFAULT_AUDIENCE = "default"
+
+/** Configured scopes for an audience, or the SDK default when none is configured at all. */
+export const configuredScope = (config: ResolvedConfig, audience: string | undefined): string =>
+  config.scopes.size === 0 ? DEFAULT_SCOPE : (config.scopes.get(audience ?? "") ?? "")
+
+/**
+ * Starts a login: creates state, nonce and a PKCE verifier, stores them in a transaction keyed
+ * by state, and returns the URL to redirect the browser to.
+ */
+export const startInteractiveLogin = Effect.fn("startInteractiveLogin")(function*(
+  options: StartInteractiveLoginOptions = {}
+) {
+  const config = yield* Auth0Config
+  const { audience: askedAudience, scope: askedScope, redirect_uri, max_age, ...rest } = options.authorizationParams ?? {}
+  for (const key of Object.keys(rest)) {
+    if (RESERVED.has(key)) {
+      return yield* new InvalidArgumentError({
+        argument: `authorizationParams.${key}`,
+        message: `authorizationParams.${key} is set by the SDK and cannot be passed`
+      })
+    }
+  }
+  const redirectUri = redirect_uri ?? config.redirectUri
+  if (!redirectUri) {
+    return yield* new MissingRequiredArgumentError({
+      argument: "redirectUri",
+      message: "A redirect URI is required: set redirectUri in the configuration or pass authorizationParams.redirect_uri"
+    })
+  }
+  if (max_age !== undefined && (!Number.isInteger(max_age) || max_age < 0)) {
+    return yield* new InvalidArgumentError({ argument: "authorizationParams.max_age", message: "max_age must be a non-negative integer" })
+  }
+  const audience = askedAudience ?? config.audience
+  const scope = Scopes.forLogin(configuredScope(config, audience), askedScope)
+  const metadata = yield* (yield* AuthorizationServer).metadata
+  const { verifier, challenge } = yield* Pkce.make
+  const state = yield* Randomness.makeState
+  const nonce = yield* Randomness.makeNonce
+  const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+
+  const params: Record<string, string> = { ...config.extraAuthorizationParams }
+  for (const [key, value] of Object.entries(rest)) if (value !== undefined) params[key] = String(value)
+  Object.assign(params, {
+    client_id: config.clientId,
+    response_type: "code",
+    redirect_uri: redirectUri,
+    scope,
+    state,
+    nonce,
+    code_challenge: challenge,
+    code_challenge_method: "S256"
+  })
+  if (audience) params["audience"] = audience
+  if (max_age !== undefined) params["max_age"] = String(max_age)
+
+  yield* (yield* TransactionStore).set({
+    kind: "login",
+    state,
+    codeVerifier: verifier,
+    nonce,
+    redirectUri,
+    ...(audience ? { audience } : {}),
+    scope,
+    ...(max_age !== undefined ? { maxAge: max_age } : {}),
+    ...(options.appState !== undefined ? { appState: options.appState } : {}),
+    createdAt: now
+  })
+
+  const usePar = options.pushedAuthorizationRequests ?? config.options.pushedAuthorizationRequests
+  const url = new URL(metadata.authorization_endpoint)
+  if (!usePar) {
+    for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value)
+    return url
+  }
+  const parEndpoint = metadata.pushed_authorization_request_endpoint
+  if (!parEndpoint) {
+    return yield* new ConfigurationError({
+      field: "pushedAuthorizationRequests",
+      message: "Pushed authorization requests are enabled, but the tenant's discovery document has no pushed_authorization_request_endpoint"
+    })
+  }
+  const pushed = yield* TokenEndpoint.postAuthenticated(parEndpoint, params, "Pushed authorization request")
+  const requestUri = typeof pushed === "object" && pushed !== null ? (pushed as { request_uri?: unknown }).request_uri : undefined
+  if (typeof requestUri !== "string") {
+    return yield* new InvalidResponseError({ status: 201, message: "The PAR endpoint answered without a request_uri" })
+  }
+  url.searchParams.set("client_id", config.clientId)
+  url.searchParams.set("request_uri", requestUri)
+  return url
+})
+
+/** Claims that describe the token rather than the user; not kept in the session's `user`. */
+const PROTOCOL_CLAIMS = ["iss", "aud", "exp", "iat", "nbf", "jti", "nonce", "azp", "at_hash", "c_hash", "s_hash", "sid"]
+
+/** The user claims to keep from an ID token. */
+export const userClaims = (claims: IdToken.Claims): UserClaims => {
+  const user: Record<string, unknown> = { ...claims }
+  for (const claim of PROTOCOL_CLAIMS) delete user[claim]
+  return user as UserClaims
+}
+
+/**
+ * Completes a login from the callback URL: checks state against a stored transaction, turns a
+ * provider `error` into {@link AuthorizationError}, exchanges the code, validates the ID token
+ * and stores a new session. The transaction is consumed whatever the outcome; an existing
+ * session is replaced only when everything succeeded.
+ */
+export const completeInteractiveLogin = Effect.fn("completeInteractiveLogin")(function*(url: string | URL) {
+  const config = yield* Auth0Config
+  const transactions = yield* TransactionStore
+  const callback = yield* CallbackUrl.parse(url, ["state", "code", "error", "error_description", "iss"])
+  const state = callback.get("state")
+  if (state === undefined) {
+    const error = callback.get("error")
+    if (error !== undefined) {
+      return yield* new AuthorizationError({
+        error,
+        errorDescription: callback.get("error_description"),
+        message: `Login failed: ${error}${callback.get("error_description") ? ` (${callback.get("error_description")})` : ""}`
+      })
+    }
+    return yield* new MissingRequiredArgumentError({ argument: "state", message: "The callback URL has no state parameter" })
+  }
+  const found = yield* transactions.get(state)
+  if (Option.isNone(found) || found.value.kind !== "login") {
+    return yield* new MissingTransactionError({ message: "No login transaction for this state: unknown, expired or already used" })
+  }
+  const transaction = found.value
+  // Single use: consumed before anything can fail, so a replayed callback finds nothing.
+  yield* transactions.delete(state)
+
+  const error = callback.get("error")
+  if (error !== undefined) {
+    const description = callback.get("error_description")
+    return yield* new AuthorizationError({
+      error,
+      errorDescription: description,
+      message: `Login failed: ${error}${description ? ` (${description})` : ""}`
+    })
+  }
+  // RFC 9207: when the provider says who it is, it must be our issuer (mix-up defence).
+  const iss = callback.get("iss")
+  if (iss !== undefined && iss !== config.issuer) {
+    return yield* new InvalidArgumentError({ argument: "iss", message: `The callback's iss "${iss}" is not "${config.issuer}"` })
+  }
+  const code = callback.get("code")
+  if (code === undefined || code === "") {
+    return yield* new MissingRequiredArgumentError({ argument: "code", message: "The callback URL has no code parameter" })
+  }
+
+  const server = yield* AuthorizationServer
+  const metadata = yield* server.metadata
+  const tokens = yield* TokenEndpoint.request({
+    grant_type: "authorization_code",
+    code,
+    redirect_uri: transaction.redirectUri,
+    code_verifier: transaction.codeVerifier
+  }, "Code exchange")
+  if (tokens.id_token === undefined) {
+    return yield* new InvalidResponseError({ status: 200, message: "The token response has no id_token (was openid requested?)" })
+  }
+  const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+  const claims = yield* IdToken.validate(tokens.id_token, server.keyFor, {
+    issuer: config.issuer,
+    clientId: config.clientId,
+    nonce: transaction.nonce,
+    now,
+    toleranceSeconds: config.options.clockToleranceSeconds,
+    maxAge: transaction.maxAge,
+    advertisedAlgorithms: metadata.id_token_signing_alg_values_supported
+  })
+  const audience = transaction.audience ?? DEFAULT_AUDIENCE
+  if (transaction.audience !== undefined && !AccessTokenAudience.allows(tokens.access_token, transaction.audience)) {
+    return yield* new AccessTokenError({
+      reason: "audience_mismatch",
+      message: `The access token issued at login is not for the requested audience "${transaction.audience}"`
+    })
+  }
+  const session: SessionData = {
+    user: userClaims(claims),
+    idToken: tokens.id_token,
+    ...(tokens.refresh_token !== undefined ? { refreshToken: tokens.refresh_token } : {}),
+    tokenSets: [{
+      audience,
+      accessToken: tokens.access_token,
+      scope: tokens.scope ?? transaction.scope,
+      expiresAt: now + (tokens.expires_in ?? 0)
+    }],
+    connectionTokenSets: [],
+    internal: {
+      ...(typeof claims["sid"] === "string" ? { sid: claims["sid"] } : {}),
+      createdAt: now
+    }
+  }
+  yield* (yield* StateStore).set(session, { rotate: true })
+  return { appState: transaction.appState }
+})

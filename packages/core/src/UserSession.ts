@@ -1,0 +1,24 @@
+/**
+ * Reading the current session.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { MissingSessionError } from "./Errors.js"
+import type { SessionData } from "./Session.js"
+import { toPublic } from "./Session.js"
+import { StateStore } from "./StateStore.js"
+
+/** The logged-in user's claims, or `None` without a session. */
+export const getUser = Effect.flatMap(StateStore, (store) => Effect.map(store.get, Option.map((data) => data.user)))
+
+/** The session without the SDK's bookkeeping, or `None`. */
+export const getSession = Effect.flatMap(StateStore, (store) => Effect.map(store.get, Option.map(toPublic)))
+
+/** The stored session, failing with {@link MissingSessionError} when there is none. */
+export const requireSession = Effect.flatMap(StateStore, (store) =>
+  Effect.flatMap(store.get, (found): Effect.Effect<SessionData, MissingSessionError> =>
+    Option.isSome(found)
+      ? Effect.succeed(found.value)
+      : Effect.fail(new MissingSessionError({ message: "The user is not logged in (no session)" }))))
