@@ -1,0 +1,639 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
+import type Provider from "oidc-provider"
+import * as jose from "jose"
+import { authenticateClient } from "./internal/ClientAuth.js"
+import { mediaType, nowSeconds, randomId, readBody, redirect, sendHtml, sendOAuthError, sendText } from "./internal/Http.js"
+import { makeTenantKey, signJwt, type TenantKey } from "./internal/Keys.js"
+import { handleConnectPage, handleMyAccount, handleThirdPartyApi, MY_ACCOUNT_SCOPES, storeAccount } from "./internal/MyAccount.js"
+import { errorPage, loginPage, messagePage } from "./internal/Pages.js"
+import { makeProvider, withOfflineAccessPrompt } from "./internal/Provider.js"
+import { resolveOrigin, type Fault, type ResolvedClient, type State, type UserRecord } from "./internal/State.js"
+import { handleRefreshGrant, handleTokenVaultGrant, TOKEN_VAULT_GRANT } from "./internal/TokenEndpoint.js"
+
+/**
+ * An application registered in the emulated tenant. Any `{origin}` inside an audience is replaced by
+ * the emulator's origin, so a policy for the My Account API can be written before the port is known:
+ * `{ audience: "{origin}/me/", scopes: [...] }`.
+ */
+export interface EmulatorClient {
+  clientId: string
+  /** client_secret_post and client_secret_basic are both accepted. */
+  clientSecret?: string
+  /** Public keys: private_key_jwt is accepted for this client. */
+  jwks?: { keys: JsonWebKey[] }
+  redirectUris: string[]
+  postLogoutRedirectUris?: string[]
+  backchannelLogoutUri?: string
+  /** Default false (Auth0's default: non-rotating). */
+  refreshTokenRotation?: boolean
+  /** MRRT refresh policies: audience => allowed scopes. */
+  refreshTokenPolicies?: Array<{ audience: string; scopes: string[] }>
+}
+
+export interface EmulatorOptions {
+  /** Default: a free port. */
+  port?: number
+  /** Default "127.0.0.1"; only 127.0.0.1, ::1 and localhost are accepted (anything else throws). */
+  host?: string
+  /** Default: one client, see {@link DEFAULT_CLIENT_ID}. */
+  clients?: EmulatorClient[]
+  /** Resource servers (APIs) of the tenant; the My Account API is always there. `{origin}` is replaced. */
+  apis?: Array<{ audience: string; scopes: string[] }>
+  /** Default 3600. */
+  accessTokenTtlSeconds?: number
+  /** Fixed-window limit over the whole My Account API; exceeding it answers 429 with retry-after. */
+  myAccountRateLimit?: { limit: number; windowSeconds: number }
+  /** Upstream IdPs for Connected Accounts; default ["google-oauth2", "github"]. */
+  connections?: string[]
+}
+
+/** Options to build a (possibly broken) back-channel logout token. Every default makes a valid token. */
+export interface LogoutTokenOptions {
+  /** Audience client; default the first client. */
+  clientId?: string
+  sub?: string
+  sid?: string
+  /** Override `iss` (default the tenant issuer). */
+  iss?: string
+  /** Override `aud` (default clientId). */
+  aud?: string | string[]
+  /** Seconds from now until `exp` (default 120; negative for an expired token). */
+  expiresIn?: number
+  /** Override `iat` (epoch seconds). */
+  iat?: number
+  /** Adds a `nonce` claim, which the spec forbids in logout tokens. */
+  nonce?: string
+  /** Override `events`; `null` leaves the claim out. */
+  events?: Record<string, unknown> | null
+  /** Override `jti`; `null` leaves it out. */
+  jti?: string | null
+  /** Override the `typ` header (default "logout+jwt"); `null` leaves it out. */
+  typ?: string | null
+  /** Sign with a key that is not in the tenant JWKS. */
+  foreignKey?: boolean
+}
+
+export interface Emulator {
+  /** "http://127.0.0.1:PORT" */
+  readonly origin: string
+  /** `${origin}/`: Auth0 issuers end with a slash. */
+  readonly issuer: string
+  /** Same as origin; the SDK config accepts a full origin for loopback. */
+  readonly domain: string
+  /** The first client's id. */
+  readonly clientId: string
+  readonly clientSecret: string | undefined
+  /** `${origin}/me/` */
+  readonly myAccountAudience: string
+  /** Creates a user; `sub` defaults to `auth0|<random>`, `name` to the email, `email_verified` to true. */
+  createUser(user: { email: string; name?: string; sub?: string; [claim: string]: unknown }): Promise<{ sub: string }>
+  /**
+   * Completes an /authorize (or PAR-based) URL without a browser, as the given user (sub or email), using
+   * the same login form a browser would. Resolves with the redirect_uri callback URL (code & state, or
+   * error). `consent: false` makes the user cancel: the callback carries `error=access_denied`.
+   */
+  login(authorizeUrl: string, options: { user: string; consent?: boolean }): Promise<string>
+  /**
+   * Follows a connect_uri (with ticket) through the fake upstream provider's consent; resolves with the
+   * app callback URL carrying connect_code & state, or error & error_description when `deny`.
+   */
+  connect(connectUri: string, options?: { deny?: boolean; error?: string; errorDescription?: string }): Promise<string>
+  /** Signs a logout_token and POSTs it to the client's backchannelLogoutUri; resolves with the HTTP status the app answered. */
+  sendBackchannelLogout(options: { clientId?: string; sub?: string; sid?: string }): Promise<number>
+  /** Builds (but does not send) a signed logout token; options break it on purpose. */
+  makeLogoutToken(options: LogoutTokenOptions): Promise<string>
+  /**
+   * Makes the next `times` (default 1) requests to an endpoint fail: a path like "/oauth/token" or
+   * "/me/v1/connected-accounts/accounts" (prefix match on path segments). With `delayMs` only, the
+   * request is delayed and then served normally.
+   */
+  fault(endpoint: string, fault: { times?: number; status?: number; delayMs?: number; body?: string; contentType?: string }): void
+  /** Requests seen for a path (and below it); for /oauth/token optionally per grant_type. */
+  requestCount(path: string, grantType?: string): number
+  resetCounts(): void
+  /** URL of the fake third-party API for a connection, e.g. thirdPartyApiUrl("google-oauth2") => .../thirdparty/google-oauth2/calendar/events */
+  thirdPartyApiUrl(connection: string, path?: string): string
+  /** Seeds a connected account for a user (sub or email) without the connect flow. */
+  addConnectedAccount(user: string, account: { connection: string; scopes?: string[] }): Promise<{ id: string }>
+  stop(): Promise<void>
+}
+
+export const DEFAULT_CLIENT_ID = "test-client"
+/** Redirect URIs of the default client. */
+export const DEFAULT_REDIRECT_URIS: ReadonlyArray<string> = [
+  "http://127.0.0.1:3000/auth/callback",
+  "http://localhost:3000/auth/callback",
+  "http://127.0.0.1/callback",
+  "http://localhost/callback"
+]
+/** Allowed logout URLs of the default client. */
+export const DEFAULT_LOGOUT_URIS: ReadonlyArray<string> = [
+  "http://127.0.0.1:3000/",
+  "http://localhost:3000/",
+  "http://127.0.0.1/",
+  "http://localhost/"
+]
+
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(["127.0.0.1", "::1", "localhost"])
+
+const defaultClients = (): Array<EmulatorClient> => [
+  {
+    clientId: DEFAULT_CLIENT_ID,
+    clientSecret: randomId(32),
+    redirectUris: [...DEFAULT_REDIRECT_URIS],
+    postLogoutRedirectUris: [...DEFAULT_LOGOUT_URIS],
+    refreshTokenPolicies: [
+      { audience: "{origin}/me/", scopes: [MY_ACCOUNT_SCOPES.create, MY_ACCOUNT_SCOPES.read, MY_ACCOUNT_SCOPES.delete] }
+    ]
+  }
+]
+
+const listen = (server: Server, port: number, host: string): Promise<number> =>
+  new Promise((resolve, reject) => {
+    server.once("error", reject)
+    server.listen(port, host, () => {
+      server.off("error", reject)
+      resolve((server.address() as AddressInfo).port)
+    })
+  })
+
+/** Matches `path` against `prefix` on segment boundaries ("/me/v1" matches "/me/v1/x", not "/me/v10"). */
+const underPath = (path: string, prefix: string): boolean =>
+  path === prefix || path.startsWith(prefix.endsWith("/") ? prefix : `${prefix}/`)
+
+/** Minimal cookie jar for `login()`: name => value, no paths (everything is on one origin). */
+class CookieJar {
+  readonly #cookies = new Map<string, string>()
+  store(response: Response): void {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = "", ...attributes] = line.split(";")
+      const eq = pair.indexOf("=")
+      if (eq < 0) continue
+      const name = pair.slice(0, eq).trim()
+      const expired = attributes.some((a) => /^\s*max-age=0/i.test(a) || /^\s*expires=thu, 01 jan 1970/i.test(a))
+      if (expired) this.#cookies.delete(name)
+      else this.#cookies.set(name, pair.slice(eq + 1).trim())
+    }
+  }
+  header(): string {
+    return [...this.#cookies].map(([k, v]) => `${k}=${v}`).join("; ")
+  }
+}
+
+/**
+ * Starts a local Auth0 emulator on a loopback port. Each call is an independent tenant.
+ *
+ * @throws Error when `host` is not a loopback address, or the port is taken.
+ * @example
+ * const emulator = await startEmulator({ clients: [{ clientId: "app", clientSecret: "s", redirectUris: ["http://127.0.0.1:3000/cb"] }] })
+ * const { sub } = await emulator.createUser({ email: "ada@example.com" })
+ * await emulator.stop()
+ */
+export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emulator> => {
+  const host = options.host ?? "127.0.0.1"
+  if (!LOOPBACK_HOSTS.has(host)) {
+    throw new Error(`The Auth0 emulator only listens on loopback (127.0.0.1, ::1, localhost), not "${host}"`)
+  }
+  const clientsInput = options.clients ?? defaultClients()
+  if (clientsInput.length === 0) throw new Error("The emulator needs at least one client")
+  const key = await makeTenantKey()
+
+  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
+    res.writeHead(503)
+    res.end()
+  }
+  const server = createServer((req, res) => handler(req, res))
+  const bindHost = host === "localhost" ? "127.0.0.1" : host
+  const port = await listen(server, options.port ?? 0, bindHost)
+  const origin = `http://${host === "::1" ? "[::1]" : host}:${port}`
+  const issuer = `${origin}/`
+  const myAccountAudience = `${origin}/me/`
+
+  const clients = new Map<string, ResolvedClient>()
+  for (const client of clientsInput) {
+    clients.set(client.clientId, {
+      ...client,
+      ...(client.refreshTokenPolicies
+        ? {
+          refreshTokenPolicies: client.refreshTokenPolicies.map((p) => ({
+            audience: resolveOrigin(p.audience, origin),
+            scopes: [...p.scopes]
+          }))
+        }
+        : {})
+    })
+  }
+  const apis = new Map<string, ReadonlyArray<string>>([
+    [myAccountAudience, [MY_ACCOUNT_SCOPES.create, MY_ACCOUNT_SCOPES.read, MY_ACCOUNT_SCOPES.delete]]
+  ])
+  for (const api of options.apis ?? []) apis.set(resolveOrigin(api.audience, origin), [...api.scopes])
+
+  const state: State = {
+    origin,
+    issuer,
+    myAccountAudience,
+    accessTokenTtl: options.accessTokenTtlSeconds ?? 3600,
+    clients,
+    apis,
+    connections: options.connections ?? ["google-oauth2", "github"],
+    users: new Map(),
+    refreshTokens: new Map(),
+    revokedRefreshTokens: new Set(),
+    accounts: new Map(),
+    accountSeq: 0,
+    connectSessions: new Map(),
+    vaultTokens: new Map(),
+    usedAssertionIds: new Set(),
+    faults: [],
+    counts: new Map(),
+    rateLimit: options.myAccountRateLimit,
+    rateWindow: { start: Date.now(), count: 0 }
+  }
+
+  const provider = makeProvider(state, key)
+  const providerCallback = provider.callback()
+  const firstClient = [...clients.values()][0]!
+
+  const findUser = (user: string): UserRecord | undefined =>
+    state.users.get(user) ?? [...state.users.values()].find((u) => u.claims["email"] === user)
+
+  const count = (name: string) => state.counts.set(name, (state.counts.get(name) ?? 0) + 1)
+
+  handler = (req, res) => {
+    handle(state, provider, providerCallback, key, findUser, count, req, res).catch((error: unknown) => {
+      if (!res.headersSent) {
+        sendText(res, 500, `emulator error: ${error instanceof Error ? error.message : String(error)}`, "text/plain; charset=utf-8")
+      } else {
+        res.destroy()
+      }
+    })
+  }
+
+  const makeLogoutToken = async (o: LogoutTokenOptions): Promise<string> => {
+    const clientId = o.clientId ?? firstClient.clientId
+    const iat = o.iat ?? nowSeconds()
+    const payload: jose.JWTPayload = {
+      iss: o.iss ?? issuer,
+      aud: o.aud ?? clientId,
+      iat,
+      exp: nowSeconds() + (o.expiresIn ?? 120),
+      ...(o.jti === null ? {} : { jti: o.jti ?? randomId(16) }),
+      ...(o.events === null ? {} : { events: o.events ?? { "http://schemas.openid.net/event/backchannel-logout": {} } }),
+      ...(o.sub !== undefined ? { sub: o.sub } : {}),
+      ...(o.sid !== undefined ? { sid: o.sid } : {}),
+      ...(o.nonce !== undefined ? { nonce: o.nonce } : {})
+    }
+    const typ = o.typ === null ? undefined : (o.typ ?? "logout+jwt")
+    if (o.foreignKey) {
+      const other = await makeTenantKey()
+      return signJwt(other, payload, typ)
+    }
+    return signJwt(key, payload, typ)
+  }
+
+  const emulator: Emulator = {
+    origin,
+    issuer,
+    domain: origin,
+    clientId: firstClient.clientId,
+    clientSecret: firstClient.clientSecret,
+    myAccountAudience,
+
+    createUser: async (user) => {
+      const { sub: requestedSub, ...claims } = user
+      const sub = typeof requestedSub === "string" && requestedSub.length > 0 ? requestedSub : `auth0|${randomId(12)}`
+      if (state.users.has(sub)) throw new Error(`User ${sub} already exists`)
+      if (findUser(user.email)) throw new Error(`A user with email ${user.email} already exists`)
+      state.users.set(sub, {
+        sub,
+        claims: {
+          email_verified: true,
+          name: user.email,
+          nickname: user.email.split("@")[0],
+          picture: `${origin}/avatar.png`,
+          updated_at: new Date().toISOString(),
+          ...claims
+        }
+      })
+      return { sub }
+    },
+
+    login: async (authorizeUrl, { user, consent = true }) => {
+      const account = findUser(user)
+      if (!account) throw new Error(`Unknown user "${user}": create it with createUser() first`)
+      const jar = new CookieJar()
+      let url = new URL(authorizeUrl)
+      let init: RequestInit = { method: "GET" }
+      for (let hop = 0; hop < 20; hop++) {
+        const response = await fetch(url, {
+          ...init,
+          redirect: "manual",
+          headers: { ...(init.headers as Record<string, string> | undefined), cookie: jar.header() }
+        })
+        jar.store(response)
+        const location = response.headers.get("location")
+        if (response.status >= 300 && response.status < 400 && location) {
+          await response.arrayBuffer()
+          const next = new URL(location, url)
+          if (next.origin !== origin) return next.href
+          if (next.pathname.startsWith("/u/login/")) {
+            init = {
+              method: "POST",
+              headers: { "content-type": "application/x-www-form-urlencoded" },
+              body: new URLSearchParams({ user: account.sub, action: consent ? "login" : "deny" }).toString()
+            }
+          } else {
+            init = { method: "GET" }
+          }
+          url = next
+          continue
+        }
+        const text = await response.text()
+        throw new Error(`login() stopped at ${url.pathname} with HTTP ${response.status}: ${text.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim().slice(0, 300)}`)
+      }
+      throw new Error("login() followed too many redirects")
+    },
+
+    connect: async (connectUri, connectOptions = {}) => {
+      const url = new URL(connectUri)
+      const page = await fetch(url)
+      const html = await page.text()
+      if (page.status !== 200) throw new Error(`connect() page answered HTTP ${page.status}: ${html.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim().slice(0, 200)}`)
+      const form = new URLSearchParams({
+        ticket: url.searchParams.get("ticket") ?? "",
+        decision: connectOptions.deny ? "deny" : "approve"
+      })
+      if (connectOptions.error) form.set("error", connectOptions.error)
+      if (connectOptions.errorDescription) form.set("error_description", connectOptions.errorDescription)
+      const response = await fetch(`${origin}/connect`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: form.toString()
+      })
+      await response.arrayBuffer()
+      const location = response.headers.get("location")
+      if (!location) throw new Error(`connect() consent answered HTTP ${response.status}`)
+      return location
+    },
+
+    sendBackchannelLogout: async ({ clientId, sub, sid }) => {
+      const client = clients.get(clientId ?? firstClient.clientId)
+      if (!client) throw new Error(`Unknown client ${clientId}`)
+      if (!client.backchannelLogoutUri) throw new Error(`Client ${client.clientId} has no backchannelLogoutUri`)
+      if (sub === undefined && sid === undefined) throw new Error("A logout token needs sub, sid or both")
+      const token = await makeLogoutToken({
+        clientId: client.clientId,
+        ...(sub !== undefined ? { sub } : {}),
+        ...(sid !== undefined ? { sid } : {})
+      })
+      const response = await fetch(client.backchannelLogoutUri, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ logout_token: token }).toString()
+      })
+      await response.arrayBuffer()
+      return response.status
+    },
+
+    makeLogoutToken,
+
+    fault: (endpoint, f) => {
+      const fault: Fault = {
+        endpoint,
+        remaining: f.times ?? 1,
+        status: f.status,
+        delayMs: f.delayMs,
+        body: f.body,
+        contentType: f.contentType
+      }
+      state.faults.push(fault)
+    },
+
+    requestCount: (path, grantType) => {
+      let total = 0
+      for (const [name, n] of state.counts) {
+        const [p = "", grant] = name.split("#")
+        if (grantType === undefined ? grant === undefined && underPath(p, path) : grant === grantType && underPath(p, path)) {
+          total += n
+        }
+      }
+      return total
+    },
+
+    resetCounts: () => state.counts.clear(),
+
+    thirdPartyApiUrl: (connection, path = "calendar/events") =>
+      `${origin}/thirdparty/${encodeURIComponent(connection)}/${path.replace(/^\//, "")}`,
+
+    addConnectedAccount: async (user, account) => {
+      const found = findUser(user)
+      if (!found) throw new Error(`Unknown user "${user}"`)
+      const stored = storeAccount(state, found.sub, account.connection, account.scopes ?? ["openid"])
+      return { id: stored.id }
+    },
+
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()))
+        server.closeAllConnections()
+      })
+  }
+  return emulator
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Request bodies the emulator reads itself before deciding who answers. */
+const readsBody = (method: string, path: string): boolean =>
+  method === "POST" &&
+  (path === "/oauth/token" || path === "/oauth/par" || path.startsWith("/me/") || path === "/connect" || path.startsWith("/u/login/"))
+
+/** Token and PAR bodies as form parameters (Auth0 also accepts JSON bodies there). */
+const formParams = (req: IncomingMessage, raw: string): URLSearchParams => {
+  if (mediaType(req) === "application/json") {
+    try {
+      const parsed = JSON.parse(raw) as Record<string, unknown>
+      const params = new URLSearchParams()
+      for (const [k, v] of Object.entries(parsed)) if (v !== undefined && v !== null) params.set(k, String(v))
+      return params
+    } catch {
+      return new URLSearchParams()
+    }
+  }
+  return new URLSearchParams(raw)
+}
+
+const CLIENT_AUTH_PARAMS = ["client_secret", "client_assertion", "client_assertion_type"]
+
+const handle = async (
+  state: State,
+  provider: Provider,
+  providerCallback: (req: IncomingMessage, res: ServerResponse) => unknown,
+  key: TenantKey,
+  findUser: (user: string) => UserRecord | undefined,
+  count: (name: string) => void,
+  req: IncomingMessage,
+  res: ServerResponse
+): Promise<void> => {
+  const url = new URL(req.url ?? "/", state.origin)
+  const path = url.pathname
+  const method = req.method ?? "GET"
+  const raw = readsBody(method, path) ? await readBody(req) : ""
+  const params = path === "/oauth/token" || path === "/oauth/par" ? formParams(req, raw) : undefined
+
+  count(path)
+  if (path === "/oauth/token") count(`${path}#${params?.get("grant_type") ?? ""}`)
+
+  const faultIndex = state.faults.findIndex((f) => f.remaining > 0 && underPath(path, f.endpoint))
+  if (faultIndex >= 0) {
+    const fault = state.faults[faultIndex]!
+    fault.remaining -= 1
+    if (fault.remaining <= 0) state.faults.splice(faultIndex, 1)
+    if (fault.delayMs) await sleep(fault.delayMs)
+    if (fault.status !== undefined) {
+      return sendText(
+        res,
+        fault.status,
+        fault.body ?? JSON.stringify({ error: "emulated_fault", error_description: "Fault injected by the emulator" }),
+        fault.contentType ?? "application/json; charset=utf-8"
+      )
+    }
+  }
+
+  // Token endpoint and PAR: the emulator authenticates the client itself, answers the refresh and
+  // Token Vault grants, and hands the rest to oidc-provider without the credentials.
+  if ((path === "/oauth/token" || path === "/oauth/par") && method === "POST" && params) {
+    const auth = await authenticateClient(state, params, req.headers.authorization)
+    if (!auth.ok) {
+      return sendOAuthError(res, auth.status, auth.error, auth.description, auth.basic ? { "www-authenticate": 'Basic realm="auth0-emulator"' } : {})
+    }
+    const grantType = params.get("grant_type")
+    if (path === "/oauth/token" && grantType === "refresh_token") {
+      return handleRefreshGrant(state, provider, key, auth.client, params, res)
+    }
+    if (path === "/oauth/token" && grantType === TOKEN_VAULT_GRANT) {
+      return handleTokenVaultGrant(state, provider, auth.client, params, res)
+    }
+    if (path === "/oauth/par") withOfflineAccessPrompt(params)
+    for (const name of CLIENT_AUTH_PARAMS) params.delete(name)
+    params.set("client_id", auth.client.clientId)
+    delete req.headers.authorization
+    req.headers["content-type"] = "application/x-www-form-urlencoded"
+    ;(req as IncomingMessage & { body?: string }).body = params.toString()
+    return void providerCallback(req, res)
+  }
+
+  if (await handleMyAccount(state, key, req, res, url, raw)) return
+  if (path === "/connect") return handleConnectPage(state, req, res, url, raw)
+  if (path.startsWith("/thirdparty/") && handleThirdPartyApi(state, req, res, url)) return
+  if (path === "/v2/logout" && method === "GET") return handleV2Logout(state, res, url)
+  if (path.startsWith("/u/login/")) return handleLoginInteraction(state, provider, findUser, req, res, raw)
+  if (path === "/avatar.png") return sendText(res, 404, "", "image/png")
+  if (path === "/authorize" && method === "GET" && withOfflineAccessPrompt(url.searchParams)) {
+    req.url = `${url.pathname}${url.search}`
+  }
+
+  if (raw.length > 0) (req as IncomingMessage & { body?: string }).body = raw
+  providerCallback(req, res)
+}
+
+/**
+ * Auth0's `/v2/logout`: clears the login session and redirects to `returnTo` when it is one of the
+ * client's Allowed Logout URLs (https://auth0.com/docs/authenticate/login/logout/redirect-users-after-logout).
+ */
+const handleV2Logout = (state: State, res: ServerResponse, url: URL): void => {
+  const clientId = url.searchParams.get("client_id")
+  const returnTo = url.searchParams.get("returnTo")
+  const client = clientId ? state.clients.get(clientId) : undefined
+  if (clientId && !client) return sendHtml(res, 400, errorPage("Invalid request", `Unknown client_id "${clientId}"`))
+  const clearCookies = ["_session", "_session.sig", "_session.legacy", "_session.legacy.sig"].map(
+    (name) => `${name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax`
+  )
+  if (returnTo === null) {
+    res.setHeader("set-cookie", clearCookies)
+    return sendHtml(res, 200, messagePage("Logged out", "You are logged out."))
+  }
+  const allowed = client
+    ? (client.postLogoutRedirectUris ?? [])
+    : [...state.clients.values()].flatMap((c) => c.postLogoutRedirectUris ?? [])
+  if (!allowed.includes(returnTo)) {
+    return sendHtml(
+      res,
+      400,
+      errorPage("Invalid returnTo", `"${returnTo}" is not in the Allowed Logout URLs of ${client ? `client "${client.clientId}"` : "the tenant"}`)
+    )
+  }
+  redirect(res, returnTo, 302, { "set-cookie": clearCookies })
+}
+
+interface InteractionDetails {
+  readonly uid: string
+  readonly prompt: { readonly name: string; readonly details: Record<string, unknown> }
+  readonly params: Record<string, unknown>
+  readonly session?: { readonly accountId?: string }
+  readonly grantId?: string
+}
+
+/** The login page (GET) and its form post (POST) for an oidc-provider interaction. */
+const handleLoginInteraction = async (
+  state: State,
+  provider: Provider,
+  findUser: (user: string) => UserRecord | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+  raw: string
+): Promise<void> => {
+  let details: InteractionDetails
+  try {
+    details = (await provider.interactionDetails(req, res)) as unknown as InteractionDetails
+  } catch {
+    return sendHtml(res, 400, errorPage("Login session expired", "Start the login again from the application."))
+  }
+  const action = `/u/login/${details.uid}`
+  const users = [...state.users.values()].map((u) => ({
+    sub: u.sub,
+    email: typeof u.claims["email"] === "string" ? u.claims["email"] : undefined
+  }))
+  const clientId = String(details.params["client_id"] ?? "")
+  const loginHint = typeof details.params["login_hint"] === "string" ? details.params["login_hint"] : undefined
+
+  if (details.prompt.name === "consent") {
+    // Consent is implicit (first-party application); grant what is missing and move on.
+    const existing = details.grantId ? await provider.Grant.find(details.grantId) : undefined
+    const grant = existing ?? new provider.Grant({ accountId: details.session?.accountId ?? "", clientId })
+    const missingScopes = details.prompt.details["missingOIDCScope"] as Array<string> | undefined
+    if (missingScopes) grant.addOIDCScope(missingScopes.join(" "))
+    const missingClaims = details.prompt.details["missingOIDCClaims"] as Array<string> | undefined
+    if (missingClaims) grant.addOIDCClaims(missingClaims)
+    const missingResource = details.prompt.details["missingResourceScopes"] as Record<string, Array<string>> | undefined
+    for (const [indicator, scopes] of Object.entries(missingResource ?? {})) grant.addResourceScope(indicator, scopes.join(" "))
+    const grantId = await grant.save()
+    return provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true })
+  }
+
+  if (req.method !== "POST") {
+    return sendHtml(res, 200, loginPage({ action, clientId, users, loginHint }))
+  }
+  const form = new URLSearchParams(raw)
+  if (form.get("action") === "deny") {
+    return provider.interactionFinished(
+      req,
+      res,
+      { error: "access_denied", error_description: "The user cancelled the login" },
+      { mergeWithLastSubmission: false }
+    )
+  }
+  const user = findUser((form.get("user") ?? "").trim())
+  if (!user) {
+    return sendHtml(res, 400, loginPage({ action, clientId, users, loginHint, error: "Wrong email or user id." }))
+  }
+  return provider.interactionFinished(
+    req,
+    res,
+    { login: { accountId: user.sub, ts: nowSeconds() } },
+    { mergeWithLastSubmission: false }
+  )
+}
+

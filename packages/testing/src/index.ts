@@ -1,0 +1,15 @@
+/**
+ * @auth0-effect/testing: a local Auth0 emulator for tests and demos. A development tool that listens
+ * on loopback only; never expose it.
+ */
+export {
+  DEFAULT_CLIENT_ID,
+  DEFAULT_LOGOUT_URIS,
+  DEFAULT_REDIRECT_URIS,
+  startEmulator,
+  type Emulator,
+  type EmulatorClient,
+  type EmulatorOptions,
+  type LogoutTokenOptions
+} from "./Emulator.js"
+export { EmulatorService, EmulatorStartError } from "./EmulatorService.js"

@@ -1,0 +1,183 @@
+import Provider, { errors } from "oidc-provider"
+import type { Configuration, KoaContextWithOIDC } from "oidc-provider"
+import type { TenantKey } from "./Keys.js"
+import { logoutPage, messagePage, errorPage } from "./Pages.js"
+import { randomId } from "./Http.js"
+import type { State } from "./State.js"
+
+/** Scopes that belong to OpenID Connect rather than to an API. */
+export const OIDC_SCOPES: ReadonlySet<string> = new Set(["openid", "profile", "email", "address", "phone", "offline_access"])
+
+/** Claims released per scope (OIDC Core §5.4); Auth0 returns the same standard set. */
+export const CLAIMS_BY_SCOPE: Record<string, ReadonlyArray<string>> = {
+  openid: ["sub"],
+  email: ["email", "email_verified"],
+  profile: [
+    "name",
+    "nickname",
+    "picture",
+    "given_name",
+    "family_name",
+    "middle_name",
+    "preferred_username",
+    "profile",
+    "website",
+    "gender",
+    "birthdate",
+    "zoneinfo",
+    "locale",
+    "updated_at"
+  ],
+  phone: ["phone_number", "phone_number_verified"],
+  address: ["address"]
+}
+
+/** Paths of the OIDC endpoints, as Auth0 names them. */
+export const ROUTES = {
+  authorization: "/authorize",
+  token: "/oauth/token",
+  pushed_authorization_request: "/oauth/par",
+  jwks: "/.well-known/jwks.json",
+  userinfo: "/userinfo",
+  end_session: "/oidc/logout",
+  revocation: "/oauth/revoke"
+} as const
+
+/** The slice of an oidc-provider Grant the emulator touches. */
+interface GrantLike {
+  addOIDCScope(scope: string): void
+  addOIDCClaims(claims: ReadonlyArray<string>): void
+  addResourceScope(resource: string, scope: string): void
+  save(): Promise<string>
+}
+
+/** oidc-provider with Auth0's paths, PKCE S256 required, `audience` mapped to a resource indicator and consent granted automatically. */
+export const makeProvider = (state: State, key: TenantKey): Provider => {
+  const apiScopes = (audience: string): ReadonlyArray<string> | undefined => state.apis.get(audience)
+  const audienceParam = (ctx: KoaContextWithOIDC): string | undefined => {
+    const value = (ctx.oidc.params as Record<string, unknown> | undefined)?.["audience"]
+    return typeof value === "string" && value.length > 0 ? value : undefined
+  }
+
+  const configuration: Configuration = {
+    clients: [...state.clients.values()].map((client) => ({
+      client_id: client.clientId,
+      // The emulator authenticates clients itself (secret post/basic and private_key_jwt for
+      // every client, like Auth0) before oidc-provider sees the request.
+      token_endpoint_auth_method: "none",
+      redirect_uris: client.redirectUris,
+      post_logout_redirect_uris: client.postLogoutRedirectUris ?? [],
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"]
+    })),
+    jwks: { keys: [key.privateJwk as never] },
+    cookies: { keys: [randomId(32)] },
+    findAccount: (_ctx, sub) => {
+      const user = state.users.get(sub)
+      if (!user) return undefined
+      return {
+        accountId: sub,
+        claims: () => ({ ...user.claims, sub })
+      }
+    },
+    claims: Object.fromEntries(Object.entries(CLAIMS_BY_SCOPE).map(([scope, claims]) => [scope, [...claims]])),
+    scopes: [...OIDC_SCOPES],
+    conformIdTokenClaims: false,
+    extraParams: ["audience"],
+    pkce: { required: () => true },
+    responseTypes: ["code"],
+    routes: ROUTES,
+    ttl: {
+      AccessToken: state.accessTokenTtl,
+      AuthorizationCode: 600,
+      IdToken: 36000,
+      Interaction: 3600,
+      Session: 14 * 24 * 3600,
+      Grant: 30 * 24 * 3600,
+      RefreshToken: 30 * 24 * 3600,
+      PushedAuthorizationRequest: 600
+    },
+    issueRefreshToken: async (_ctx, client, code) =>
+      client.grantTypeAllowed("refresh_token") && code.scopes.has("offline_access"),
+    extraTokenClaims: (_ctx, token) => ({ azp: token.clientId }),
+    interactions: { url: (_ctx, interaction) => `/u/login/${interaction.uid}` },
+    // First-party applications skip consent on Auth0: grant whatever was asked for.
+    loadExistingGrant: async (ctx) => {
+      const oidc = ctx.oidc
+      if (!oidc.session?.accountId || !oidc.client) return undefined
+      const existing = oidc.result?.["consent"] as { grantId?: string } | undefined
+      const grantId = existing?.grantId ?? oidc.session.grantIdFor(oidc.client.clientId)
+      const found = grantId ? await oidc.provider.Grant.find(grantId) : undefined
+      const grant = (found ??
+        new oidc.provider.Grant({ accountId: oidc.session.accountId, clientId: oidc.client.clientId })) as unknown as GrantLike
+      const requested = [...(oidc.requestParamScopes as Set<string>)]
+      grant.addOIDCScope(requested.filter((s) => OIDC_SCOPES.has(s)).join(" "))
+      const claims = Object.keys({
+        ...((oidc.requestParamClaims as unknown as { id_token?: object; userinfo?: object } | undefined)?.id_token ?? {}),
+        ...((oidc.requestParamClaims as unknown as { id_token?: object; userinfo?: object } | undefined)?.userinfo ?? {})
+      })
+      if (claims.length > 0) grant.addOIDCClaims(claims)
+      for (const [indicator, server] of Object.entries(oidc.resourceServers ?? {})) {
+        const allowed = new Set((server.scope ?? "").split(" "))
+        grant.addResourceScope(indicator, requested.filter((s) => allowed.has(s)).join(" "))
+      }
+      await grant.save()
+      return grant as never
+    },
+    renderError: (ctx, out) => {
+      ctx.type = "html"
+      ctx.body = errorPage(out.error, out.error_description ?? "")
+    },
+    features: {
+      devInteractions: { enabled: false },
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => {
+          ctx.type = "html"
+          ctx.body = logoutPage(form)
+        },
+        postLogoutSuccessSource: (ctx) => {
+          ctx.type = "html"
+          ctx.body = messagePage("Logged out", "You are logged out.")
+        }
+      },
+      resourceIndicators: {
+        enabled: true,
+        // Auth0 takes the API as `audience`; it becomes oidc-provider's resource indicator.
+        defaultResource: (ctx) => audienceParam(ctx) as string,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, resource) => {
+          const scopes = apiScopes(resource)
+          if (!scopes) {
+            throw new errors.InvalidTarget(`Service not found: ${resource}`)
+          }
+          return {
+            audience: resource,
+            scope: scopes.join(" "),
+            accessTokenTTL: state.accessTokenTtl,
+            accessTokenFormat: "jwt",
+            jwt: { sign: { alg: "RS256" } }
+          }
+        }
+      }
+    }
+  }
+  const provider = new Provider(state.issuer, configuration)
+  // Auth0 puts `sid` in every ID token; oidc-provider only does for back-channel session clients.
+  ;(provider.Client as unknown as { prototype: { includeSid: () => boolean } }).prototype.includeSid = () => true
+  return provider
+}
+
+/**
+ * oidc-provider follows OIDC Core §11 and drops `offline_access` unless `prompt=consent`; Auth0 does
+ * not ask for it. Add the prompt (consent is then granted automatically) unless the caller chose one.
+ */
+export const withOfflineAccessPrompt = (params: URLSearchParams): boolean => {
+  const scopes = (params.get("scope") ?? "").split(" ")
+  if (!scopes.includes("offline_access") || params.has("prompt")) return false
+  params.set("prompt", "consent")
+  return true
+}
