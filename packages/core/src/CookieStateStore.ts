@@ -1,0 +1,140 @@
+/**
+ * The stateless session store: the whole session, encrypted with {@link SessionCrypto}, lives in
+ * the browser in the cookie `cookie.name` (split by {@link CookieChunks} when it outgrows one
+ * cookie). Nothing is kept on the server, so nothing needs sharing between app instances; the
+ * price is that the server cannot reach a session it did not receive, so back-channel logout
+ * needs a stateful store.
+ *
+ * Lifetime: a session expires after `session.inactivityDuration` without being saved (or, when
+ * `session.rolling`, without being read) and in any case `session.absoluteDuration` after
+ * `internal.createdAt`. The expiry is sealed into the token, and the cookie's `Max-Age` is the
+ * time left.
+ *
+ * Any cookie that does not decrypt and decode into a live session (expired, tampered, truncated,
+ * a missing chunk, another secret, someone else's cookie of the same name) reads as no session
+ * and is expired in the response.
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import { Auth0Config, type ResolvedConfig } from "./Auth0Config.js"
+import * as CookieChunks from "./CookieChunks.js"
+import { BackchannelLogoutError, StoreError } from "./Errors.js"
+import { type CookieJar, type CookieOptions, RequestCookies } from "./RequestCookies.js"
+import { SessionData } from "./Session.js"
+import { SessionCrypto } from "./SessionCrypto.js"
+import type { StateStoreService } from "./StateStore.js"
+
+/** The current time in seconds since the epoch, from `Clock`. */
+export const nowSeconds: Effect.Effect<number> = Effect.map(Clock.currentTimeMillis, (millis) => millis / 1000)
+
+/**
+ * When a session saved (or renewed) at `now` expires: after the inactivity period, but never
+ * after the absolute lifetime counted from `createdAt`. Whole seconds since the epoch.
+ */
+export const sessionExpiry = (
+  session: ResolvedConfig["options"]["session"],
+  createdAt: number,
+  now: number
+): number => Math.floor(Math.min(now + session.inactivityDuration, createdAt + session.absoluteDuration))
+
+/** The session cookie's attributes: always HttpOnly; Secure unless configured off. */
+export const sessionCookieOptions = (config: ResolvedConfig): CookieOptions => {
+  const { secure, sameSite, path, domain } = config.options.cookie
+  return { httpOnly: true, secure, sameSite, path, domain }
+}
+
+/** Expires every cookie (whole or chunk) of `name` the request carries. */
+export const clearCookies = (jar: CookieJar, name: string, options: CookieOptions): void => {
+  for (const stale of CookieChunks.planClear(name, (n) => jar.get(n) !== undefined)) jar.remove(stale, options)
+}
+
+/** Writes `value` under `name`, chunked as needed, expiring stale chunks of an earlier value. */
+export const writeChunked = (
+  jar: CookieJar,
+  name: string,
+  value: string,
+  options: CookieOptions,
+  limits?: CookieChunks.ChunkLimits
+): Effect.Effect<void, StoreError> =>
+  Effect.map(CookieChunks.planWrite(name, value, options, (n) => jar.get(n) !== undefined, limits), (plan) => {
+    for (const stale of plan.remove) jar.remove(stale, options)
+    for (const chunk of plan.set) jar.set(chunk.name, chunk.value, options)
+  })
+
+const decodeSession = Schema.decodeUnknownOption(SessionData)
+const encodeSession = Schema.encode(SessionData)
+
+/** The cookie store's service; needs `Auth0Config` and `SessionCrypto`. `StateStore.cookie` provides the crypto. */
+export const make: Effect.Effect<StateStoreService, never, Auth0Config | SessionCrypto> = Effect.gen(function*() {
+  const config = yield* Auth0Config
+  const crypto = yield* SessionCrypto
+  const name = config.options.cookie.name
+  const lifetime = config.options.session
+  const cookie = sessionCookieOptions(config)
+
+  const write = (jar: CookieJar, payload: unknown, expiresAt: number, now: number) =>
+    Effect.flatMap(
+      crypto.encrypt(payload, { expiresAt }),
+      (token) => writeChunked(jar, name, token, { ...cookie, maxAge: expiresAt - now })
+    )
+
+  const get: StateStoreService["get"] = Effect.gen(function*() {
+    const jar = yield* RequestCookies
+    const token = CookieChunks.read(name, jar.get)
+    if (Option.isNone(token)) {
+      clearCookies(jar, name, cookie) // orphaned chunks without `.0`
+      return Option.none()
+    }
+    const decrypted = yield* crypto.decryptToken(token.value)
+    const data = Option.flatMap(decrypted, (d) => decodeSession(d.payload))
+    const now = yield* nowSeconds
+    if (Option.isNone(decrypted) || Option.isNone(data)) {
+      clearCookies(jar, name, cookie)
+      return Option.none()
+    }
+    const expiresAt = sessionExpiry(lifetime, data.value.internal.createdAt, now)
+    if (expiresAt <= now) {
+      clearCookies(jar, name, cookie)
+      return Option.none()
+    }
+    if (lifetime.rolling && expiresAt > decrypted.value.expiresAt) {
+      // The payload decoded as a session, so it can be sealed again as it is.
+      yield* write(jar, decrypted.value.payload, expiresAt, now)
+    }
+    return data
+  })
+
+  const set: StateStoreService["set"] = (data) =>
+    Effect.gen(function*() {
+      const jar = yield* RequestCookies
+      const now = yield* nowSeconds
+      const expiresAt = sessionExpiry(lifetime, data.internal.createdAt, now)
+      if (expiresAt <= now) {
+        clearCookies(jar, name, cookie)
+        return
+      }
+      const encoded = yield* encodeSession(data).pipe(
+        Effect.mapError((error) =>
+          new StoreError({ reason: "corrupt", message: `Session cannot be encoded: ${error.message}`, cause: error })
+        )
+      )
+      yield* write(jar, encoded, expiresAt, now)
+    })
+
+  const remove: StateStoreService["delete"] = Effect.map(RequestCookies, (jar) => clearCookies(jar, name, cookie))
+
+  return {
+    get,
+    set,
+    delete: remove,
+    deleteByLogoutClaims: () =>
+      Effect.fail(new BackchannelLogoutError({
+        message: "Back-channel logout needs a stateful session store (StateStore.stateful or StateStore.memory, " +
+          "or a Redis backend): sessions kept in cookies live in browsers the server cannot reach."
+      }))
+  }
+})

@@ -1,0 +1,125 @@
+/**
+ * The stateful session store: session data lives in a {@link SessionBackend} (memory, Redis, ...)
+ * under a random 256-bit id, and the cookie `cookie.name` carries only that id, encrypted with
+ * {@link SessionCrypto} (so an id cannot be guessed, forged or read from the cookie). Sessions can
+ * therefore be as large as the backend allows, and the server can end them without the browser:
+ * back-channel logout works.
+ *
+ * Lifetime is the cookie store's (inactivity, rolling, absolute; see `CookieStateStore`); the
+ * backend entry's TTL and the cookie's `Max-Age` are both the time left. `set(data, { rotate: true })`
+ * (after a login) moves the session to a fresh id and deletes the old entry, so an id planted
+ * before login is never reused (session fixation). Backend failures are `StoreError`s and reach
+ * the caller: a backend that is down is not the same as "no session".
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
+import * as Option from "effect/Option"
+import { Auth0Config } from "./Auth0Config.js"
+import { clearCookies, nowSeconds, sessionCookieOptions, sessionExpiry, writeChunked } from "./CookieStateStore.js"
+import { type CookieJar, RequestCookies } from "./RequestCookies.js"
+import { SessionBackend } from "./SessionBackend.js"
+import { SessionCrypto } from "./SessionCrypto.js"
+import type { StateStoreService } from "./StateStore.js"
+
+/** A session id: 32 random bytes, base64url without padding (43 characters). */
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{43}$/
+
+/** A fresh session id: 256 bits from the platform CSPRNG. */
+export const makeSessionId: Effect.Effect<string> = Effect.sync(() =>
+  Encoding.encodeBase64Url(crypto.getRandomValues(new Uint8Array(32)))
+)
+
+/**
+ * The stateful store's service; needs `Auth0Config`, `SessionBackend` and `SessionCrypto`.
+ * `StateStore.stateful` and `StateStore.memory` provide the crypto.
+ */
+export const make: Effect.Effect<StateStoreService, never, Auth0Config | SessionBackend | SessionCrypto> = Effect.gen(
+  function*() {
+    const config = yield* Auth0Config
+    const backend = yield* SessionBackend
+    const crypto = yield* SessionCrypto
+    const name = config.options.cookie.name
+    const lifetime = config.options.session
+    const cookie = sessionCookieOptions(config)
+
+    /** The id in the request's cookie, with the cookie's expiry, if the cookie is ours and live. */
+    const readId = (jar: CookieJar) => {
+      const raw = jar.get(name)
+      if (raw === undefined) return Effect.succeedNone
+      return Effect.map(
+        crypto.decryptToken(raw),
+        Option.filter((token): token is { readonly payload: string; readonly expiresAt: number } =>
+          typeof token.payload === "string" && SESSION_ID_PATTERN.test(token.payload)
+        )
+      )
+    }
+
+    /** Points the cookie at `id` until `expiresAt`; one cookie, stale chunks of a cookie store expired. */
+    const writeCookie = (jar: CookieJar, id: string, expiresAt: number, now: number) =>
+      Effect.flatMap(
+        crypto.encrypt(id, { expiresAt }),
+        (token) => writeChunked(jar, name, token, { ...cookie, maxAge: expiresAt - now }, { maxChunks: 1 })
+      )
+
+    const get: StateStoreService["get"] = Effect.gen(function*() {
+      const jar = yield* RequestCookies
+      if (jar.get(name) === undefined) return Option.none()
+      const token = yield* readId(jar)
+      if (Option.isNone(token)) {
+        clearCookies(jar, name, cookie)
+        return Option.none()
+      }
+      const id = token.value.payload
+      const found = yield* backend.get(id)
+      if (Option.isNone(found)) {
+        clearCookies(jar, name, cookie)
+        return Option.none()
+      }
+      const now = yield* nowSeconds
+      const expiresAt = sessionExpiry(lifetime, found.value.internal.createdAt, now)
+      if (expiresAt <= now) {
+        yield* backend.delete(id)
+        clearCookies(jar, name, cookie)
+        return Option.none()
+      }
+      if (lifetime.rolling && expiresAt > token.value.expiresAt) {
+        yield* backend.set(id, found.value, expiresAt - now)
+        yield* writeCookie(jar, id, expiresAt, now)
+      }
+      return found
+    })
+
+    const set: StateStoreService["set"] = (data, options) =>
+      Effect.gen(function*() {
+        const jar = yield* RequestCookies
+        const current = Option.map(yield* readId(jar), (token) => token.payload)
+        const now = yield* nowSeconds
+        const expiresAt = sessionExpiry(lifetime, data.internal.createdAt, now)
+        if (expiresAt <= now) {
+          if (Option.isSome(current)) yield* backend.delete(current.value)
+          clearCookies(jar, name, cookie)
+          return
+        }
+        const id = options?.rotate === true || Option.isNone(current) ? yield* makeSessionId : current.value
+        yield* backend.set(id, data, expiresAt - now)
+        if (Option.isSome(current) && current.value !== id) yield* backend.delete(current.value)
+        yield* writeCookie(jar, id, expiresAt, now)
+      })
+
+    const remove: StateStoreService["delete"] = Effect.gen(function*() {
+      const jar = yield* RequestCookies
+      const current = yield* readId(jar)
+      if (Option.isSome(current)) yield* backend.delete(current.value.payload)
+      clearCookies(jar, name, cookie)
+    })
+
+    return {
+      get,
+      set,
+      delete: remove,
+      deleteByLogoutClaims: (claims) => backend.deleteByLogoutClaims(claims)
+    }
+  }
+)
