@@ -1,4 +1,5 @@
 import { Session, SessionBackend, StoreError } from "@auth0-effect/core"
+import * as Example from "../examples/redis-sessions.js"
 import { RedisSessionBackend } from "../src/index.js"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Context from "effect/Context"
@@ -347,5 +348,20 @@ describe("RedisSessionBackend", () => {
       expect(Date.now() - started).toBeLessThan(2_000)
       expect(error).toBeInstanceOf(StoreError)
       expect(error.reason).toBe("unavailable")
+    }))
+
+  it.live("the documented example runs: saves, reads and logs out a session", () =>
+    Effect.gen(function*() {
+      const seen: Array<string> = []
+      yield* Example.program.pipe(
+        Effect.provide(RedisSessionBackend.layer({ url: server.url, keyPrefix: "example:" })),
+        Effect.withConsole({
+          ...console,
+          log: (...args: ReadonlyArray<unknown>) => Effect.sync(() => void seen.push(args.map(String).join(" "))),
+          error: (...args: ReadonlyArray<unknown>) => Effect.sync(() => void seen.push(`ERROR ${args.join(" ")}`))
+        } as never)
+      )
+      expect(seen).toEqual(["user: Some(auth0|123)", "logged out sessions: 1"])
+      expect(yield* Effect.promise(() => admin.exists("example:s:session-id-1"))).toBe(0)
     }))
 })
