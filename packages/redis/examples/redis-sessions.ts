@@ -42,15 +42,18 @@ export const program = Effect.gen(function*() {
   yield* backend.set("session-id-1", session, 60 * 60 * 24)
 
   // ...instance B reads it (same Redis, same prefix).
-  const found = yield* backend.get("session-id-1")
-  yield* Console.log("user:", Option.map(found, (s) => s.user.sub))
+  const user = Option.map(yield* backend.get("session-id-1"), (s) => s.user.sub)
+  yield* Console.log("user:", Option.getOrElse(user, () => "(no session)"))
 
   // A back-channel logout token for `sid` ends the session on every instance.
   const deleted = yield* backend.deleteByLogoutClaims({ sid: "auth0-sid-abc", sub: "auth0|123" })
   yield* Console.log("logged out sessions:", deleted)
+  return { user, deleted }
 }).pipe(
   // Redis down or too slow: a typed error, not "no session" and not a hang.
-  Effect.catchTag("StoreError", (error) => Console.error(`session store unavailable (${error.reason}): ${error.message}`))
+  Effect.tapErrorTag("StoreError", (error) =>
+    Console.error(`session store unavailable (${error.reason}): ${error.message}`)
+  )
 )
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1])) {
