@@ -98,6 +98,32 @@ const DECRYPT_OPTIONS: DecryptOptions = {
   maxDecompressedLength: 0
 }
 
+/** A compact JWE with `alg: "dir"`: five base64url segments, the encrypted key empty (RFC 7516 §7.1). */
+const DIRECT_JWE = /^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+
+const BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+/**
+ * Whether a base64url segment is the one canonical encoding of its bytes: a final character's
+ * unused low bits are zero (RFC 4648 §3.5). Decoders (atob, Buffer) ignore those bits, so without
+ * this check up to 16 spellings of one tag would all verify, and a changed cookie could still read.
+ */
+const isCanonicalSegment = (segment: string): boolean => {
+  const rest = segment.length % 4
+  if (rest === 0) return true
+  if (rest === 1) return false
+  const value = BASE64URL_ALPHABET.indexOf(segment[segment.length - 1]!)
+  return (value & (rest === 2 ? 0x0f : 0x03)) === 0
+}
+
+/** Strict shape check before jose: only the exact bytes `encrypt` produced may decrypt. */
+const isCanonicalDirectJwe = (token: string): boolean => {
+  if (!DIRECT_JWE.test(token)) return false
+  const [protectedHeader, , iv, ciphertext, tag] = token.split(".")
+  return isCanonicalSegment(protectedHeader!) && isCanonicalSegment(iv!) && isCanonicalSegment(ciphertext!) &&
+    isCanonicalSegment(tag!)
+}
+
 /** Thrown inside the key resolver to stop jose before any decryption work. */
 const REJECT = Symbol("reject")
 /** Thrown inside the key resolver when the `kid` is not one of ours: try every key instead. */
@@ -110,9 +136,9 @@ export const fromKeys = (keys: ReadonlyArray<DerivedKey>): SessionCryptoService 
   const byKid = new Map<string, CryptoKey>()
   for (const { kid, key } of keys) if (!byKid.has(kid)) byKid.set(kid, key)
 
-  const toResult = (result: CompactDecryptResult): DecryptedToken | undefined => {
+  const toResult = (result: CompactDecryptResult, nowSeconds: number): DecryptedToken | undefined => {
     const exp = (result.protectedHeader as { readonly exp?: unknown } | undefined)?.exp
-    if (typeof exp !== "number") return undefined
+    if (typeof exp !== "number" || !(exp > nowSeconds)) return undefined
     try {
       return { payload: JSON.parse(utf8Decoder.decode(result.plaintext)), expiresAt: exp }
     } catch {
@@ -121,7 +147,7 @@ export const fromKeys = (keys: ReadonlyArray<DerivedKey>): SessionCryptoService 
   }
 
   const open = async (token: string, nowSeconds: number): Promise<DecryptedToken | undefined> => {
-    if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH) return undefined
+    if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH || !isCanonicalDirectJwe(token)) return undefined
     const resolveKey: CompactDecryptGetKey = (header) => {
       const exp = (header as { readonly exp?: unknown }).exp
       if (typeof exp !== "number" || !(exp > nowSeconds)) throw REJECT
@@ -130,14 +156,14 @@ export const fromKeys = (keys: ReadonlyArray<DerivedKey>): SessionCryptoService 
       return key
     }
     try {
-      return toResult(await compactDecrypt(token, resolveKey, DECRYPT_OPTIONS))
+      return toResult(await compactDecrypt(token, resolveKey, DECRYPT_OPTIONS), nowSeconds)
     } catch (error) {
       if (error !== UNKNOWN_KID) return undefined
     }
     // Not one of our fingerprints: the header is not trusted, so try each key in turn.
     for (const { key } of keys) {
       try {
-        return toResult(await compactDecrypt(token, key, DECRYPT_OPTIONS))
+        return toResult(await compactDecrypt(token, key, DECRYPT_OPTIONS), nowSeconds)
       } catch {
         // next key
       }
