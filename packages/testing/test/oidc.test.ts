@@ -52,7 +52,7 @@ describe("OIDC at Auth0's paths", () => {
     expect(doc["code_challenge_methods_supported"]).toEqual(["S256"])
   })
 
-  it("login() returns a code that exchanges for an RS256 ID token with nonce, sid, azp-free single aud and user claims", async () => {
+  it("login() returns a code that exchanges for an RS256 ID token with nonce, sid and user claims", async () => {
     const { tokens, nonce, status } = await loginAs(emulator, "ada@example.com", {
       clientId: "app",
       clientSecret: "app-secret"
