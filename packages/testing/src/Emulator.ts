@@ -7,7 +7,7 @@ import { mediaType, nowSeconds, randomId, readBody, redirect, sendHtml, sendOAut
 import { makeTenantKey, signJwt, type TenantKey } from "./internal/Keys.js"
 import { handleConnectPage, handleMyAccount, handleThirdPartyApi, MY_ACCOUNT_SCOPES, storeAccount } from "./internal/MyAccount.js"
 import { errorPage, loginPage, messagePage } from "./internal/Pages.js"
-import { makeProvider, withOfflineAccessPrompt } from "./internal/Provider.js"
+import { makeProvider, OIDC_SCOPES, withOfflineAccessPrompt } from "./internal/Provider.js"
 import { resolveOrigin, type Fault, type ResolvedClient, type State, type UserRecord } from "./internal/State.js"
 import { handleRefreshGrant, handleTokenVaultGrant, TOKEN_VAULT_GRANT } from "./internal/TokenEndpoint.js"
 
@@ -522,6 +522,9 @@ const handle = async (
     delete req.headers.authorization
     req.headers["content-type"] = "application/x-www-form-urlencoded"
     ;(req as IncomingMessage & { body?: string }).body = params.toString()
+    if (path === "/oauth/token" && grantType === "authorization_code") {
+      await reportLoginScopes(provider, params.get("code") ?? "", res)
+    }
     return void providerCallback(req, res)
   }
 
@@ -537,6 +540,38 @@ const handle = async (
 
   if (raw.length > 0) (req as IncomingMessage & { body?: string }).body = raw
   providerCallback(req, res)
+}
+
+/**
+ * With `audience`, oidc-provider's code-grant response lists only the API's scopes; Auth0 lists the
+ * granted OIDC scopes too (`openid profile email offline_access read:x`). Rewrite the JSON body on its way out.
+ */
+const reportLoginScopes = async (provider: Provider, code: string, res: ServerResponse): Promise<void> => {
+  const models = provider as unknown as { AuthorizationCode: { find(value: string): Promise<{ scope?: string; resource?: unknown } | undefined> } }
+  let granted: { scope?: string; resource?: unknown } | undefined
+  try {
+    granted = await models.AuthorizationCode.find(code)
+  } catch {
+    return
+  }
+  if (!granted?.scope || granted.resource === undefined) return
+  const oidcScopes = granted.scope.split(" ").filter((s) => OIDC_SCOPES.has(s))
+  const end = res.end.bind(res) as (chunk?: unknown, ...rest: Array<unknown>) => ServerResponse
+  res.end = ((chunk?: unknown, ...rest: Array<unknown>) => {
+    if (res.statusCode === 200 && (typeof chunk === "string" || Buffer.isBuffer(chunk))) {
+      try {
+        const body = JSON.parse(chunk.toString()) as Record<string, unknown>
+        const apiScopes = typeof body["scope"] === "string" ? body["scope"].split(" ").filter((s) => s.length > 0) : []
+        body["scope"] = [...new Set([...oidcScopes, ...apiScopes])].join(" ")
+        const text = JSON.stringify(body)
+        res.setHeader("content-length", Buffer.byteLength(text))
+        return end(text, ...rest.filter((r) => typeof r === "function"))
+      } catch {
+        // not JSON: leave it alone
+      }
+    }
+    return end(chunk, ...rest)
+  }) as typeof res.end
 }
 
 /**

@@ -125,6 +125,17 @@ describe("OIDC at Auth0's paths", () => {
     expect(String(payload["scope"]).split(" ")).toContain("read:data")
     expect(String(payload["scope"]).split(" ")).not.toContain("write:data")
     expect(payload.exp! - payload.iat!).toBe(3600)
+    // Like Auth0, the response scope lists the OIDC scopes as well as the API's.
+    expect(tokens.scope!.split(" ").sort()).toEqual(["offline_access", "openid", "profile", "read:data"])
+  })
+
+  it("an unknown audience at /authorize comes back as access_denied", async () => {
+    const { challenge } = pkce()
+    const callback = new URL(
+      await emulator.login(authorizeUrl(emulator, { clientId: "app", nonce: "n", state: "s", challenge, audience: "https://nowhere.example.com/" }), { user })
+    )
+    expect(callback.searchParams.get("error")).toBe("access_denied")
+    expect(callback.searchParams.get("error_description")).toContain("Service not found")
   })
 
   it("PAR with audience works and login() completes the request_uri", async () => {

@@ -152,7 +152,8 @@ export const makeProvider = (state: State, key: TenantKey): Provider => {
         getResourceServerInfo: (_ctx, resource) => {
           const scopes = apiScopes(resource)
           if (!scopes) {
-            throw new errors.InvalidTarget(`Service not found: ${resource}`)
+            // Auth0 answers an unknown audience with access_denied, not RFC 8707's invalid_target.
+            throw new errors.AccessDenied(`Service not found: ${resource}`)
           }
           return {
             audience: resource,
