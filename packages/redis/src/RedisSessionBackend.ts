@@ -107,6 +107,9 @@ export const make = (client: Redis, options: MakeOptions = {}): SessionBackend.S
   const sidKey = (sid: string) => `${prefix}sid:${sid}`
   const subKey = (sub: string) => `${prefix}sub:${sub}`
 
+  /** ioredis' own messages ("Stream isn't writeable ...") do not say the connection is down. */
+  const connectionState = () => (client.status === "ready" ? "" : ` (connection ${client.status})`)
+
   /** One round trip, bounded by the timeout even when the client would queue or hang. */
   const call = <A>(operation: string, run: () => Promise<A>): Effect.Effect<A, StoreError> =>
     Effect.tryPromise({
@@ -114,7 +117,7 @@ export const make = (client: Redis, options: MakeOptions = {}): SessionBackend.S
       catch: (error) =>
         new StoreError({
           reason: "unavailable",
-          message: `Redis ${operation} failed: ${errorMessage(error)}`,
+          message: `Redis ${operation} failed${connectionState()}: ${errorMessage(error)}`,
           cause: error
         })
     }).pipe(
