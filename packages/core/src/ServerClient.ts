@@ -1,0 +1,211 @@
+/**
+ * The Promise facade: every flow as an async method with `(options, storeOptions)`, run through
+ * one ManagedRuntime. Rejections are the original tagged errors, so `instanceof Auth0Error`
+ * (or a subclass) works. Runtime adapters (Node, Bun, Deno) supply how a request's cookies are
+ * read and the response's cookies written.
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Option from "effect/Option"
+import type * as Schema from "effect/Schema"
+import * as AccessTokenFlow from "./AccessToken.js"
+import { Auth0Config, type Auth0Options, resolve } from "./Auth0Config.js"
+import { AuthorizationServer } from "./AuthorizationServer.js"
+import * as BackchannelLogoutFlow from "./BackchannelLogout.js"
+import type { ConfigurationError, StoreError } from "./Errors.js"
+import * as LoginFlow from "./Login.js"
+import * as LogoutFlow from "./Logout.js"
+import { RequestCoalescer } from "./RequestCoalescer.js"
+import { type CookieJar, RequestCookies } from "./RequestCookies.js"
+import type { Session, UserClaims } from "./Session.js"
+import { StateStore } from "./StateStore.js"
+import { TransactionStore } from "./TransactionStore.js"
+import * as UserSessionFlow from "./UserSession.js"
+
+/** The options as apps write them (the encoded side of {@link Auth0Options}). */
+export type Auth0ClientOptions = Schema.Schema.Encoded<typeof Auth0Options>
+
+/** The services every facade call can use. */
+export type FacadeServices =
+  | Auth0Config
+  | AuthorizationServer
+  | RequestCoalescer
+  | HttpClient.HttpClient
+  | StateStore
+  | TransactionStore
+
+export interface ServerClientOptions extends Auth0ClientOptions {
+  /** Session store; default: stateless encrypted cookies (`StateStore.cookie`). */
+  readonly sessionStore?: Layer.Layer<StateStore, StoreError | ConfigurationError, Auth0Config> | undefined
+  /** Transaction store; default: one encrypted cookie per transaction (`TransactionStore.cookie`). */
+  readonly transactionStore?: Layer.Layer<TransactionStore, StoreError | ConfigurationError, Auth0Config> | undefined
+  /** HTTP client; default: the platform's `fetch`. */
+  readonly httpClient?: Layer.Layer<HttpClient.HttpClient> | undefined
+}
+
+/** How a runtime reads a request's cookies and writes the response's. */
+export interface CookieAdapter<StoreOptions> {
+  /** The jar of this request (the same jar for every call on the same request). */
+  readonly jar: (storeOptions: StoreOptions) => CookieJar
+  /** Writes the cookies set so far to the response. */
+  readonly commit: (storeOptions: StoreOptions) => void
+}
+
+/**
+ * The facade, generic in what identifies a request (`{ req, res }` on Node, `{ request,
+ * headers }` on Web-standard runtimes). Construction validates the configuration and throws a
+ * `ConfigurationError` naming the bad field.
+ */
+export class BaseServerClient<StoreOptions> {
+  readonly #runtime: ManagedRuntime.ManagedRuntime<FacadeServices, StoreError | ConfigurationError>
+  readonly #adapter: CookieAdapter<StoreOptions>
+
+  constructor(options: ServerClientOptions, adapter: CookieAdapter<StoreOptions>) {
+    const { sessionStore, transactionStore, httpClient, ...input } = options
+    const exit = Effect.runSyncExit(resolve(input))
+    if (Exit.isFailure(exit)) throw Cause.squash(exit.cause)
+    const config = Layer.succeed(Auth0Config, exit.value)
+    const http = httpClient ?? FetchHttpClient.layer
+    const layer = Layer.mergeAll(
+      AuthorizationServer.layer,
+      RequestCoalescer.layer,
+      sessionStore ?? StateStore.cookie,
+      transactionStore ?? TransactionStore.cookie
+    ).pipe(Layer.provideMerge(Layer.merge(config, http)))
+    this.#runtime = ManagedRuntime.make(layer)
+    this.#adapter = adapter
+  }
+
+  /**
+   * Runs any Effect program needing the SDK's services for one request; its cookies are written
+   * to the response, even when the program fails. Rejects with the original error.
+   */
+  run<A, E>(
+    effect: Effect.Effect<A, E, FacadeServices | RequestCookies>,
+    storeOptions: StoreOptions
+  ): Promise<A> {
+    let jar: CookieJar
+    try {
+      jar = this.#adapter.jar(storeOptions)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const program = effect.pipe(Effect.provideService(RequestCookies, jar))
+    return this.#runtime.runPromiseExit(program).then((exit) => {
+      this.#adapter.commit(storeOptions)
+      if (Exit.isSuccess(exit)) return exit.value
+      throw Cause.squash(exit.cause)
+    })
+  }
+
+  /**
+   * Starts an interactive login; resolves with the URL to redirect the browser to.
+   *
+   * @throws {MissingRequiredArgumentError} no redirect URI configured or given
+   * @throws {ConfigurationError} PAR requested but the tenant has no PAR endpoint
+   * @example
+   * const url = await auth0.startInteractiveLogin({ appState: { returnTo: "/profile" } }, storeOptions)
+   */
+  startInteractiveLogin(options: LoginFlow.StartInteractiveLoginOptions | undefined, storeOptions: StoreOptions): Promise<URL> {
+    return this.run(LoginFlow.startInteractiveLogin(options), storeOptions)
+  }
+
+  /**
+   * Completes a login from the callback URL and stores the session.
+   *
+   * @throws {AuthorizationError} the provider redirected back with `error`
+   * @throws {MissingTransactionError} unknown, expired or replayed `state`
+   * @throws {IdTokenValidationError} the ID token broke a rule of OIDC Core 3.1.3.7
+   * @throws {TokenEndpointError} the code exchange was refused
+   * @example
+   * const { appState } = await auth0.completeInteractiveLogin(`http://localhost:3000${req.url}`, storeOptions)
+   */
+  completeInteractiveLogin(url: string | URL, storeOptions: StoreOptions): Promise<{ readonly appState: unknown }> {
+    return this.run(LoginFlow.completeInteractiveLogin(url), storeOptions)
+  }
+
+  /**
+   * The logged-in user's claims, or `undefined`.
+   *
+   * @example
+   * const user = await auth0.getUser(storeOptions)
+   */
+  getUser(storeOptions: StoreOptions): Promise<UserClaims | undefined> {
+    return this.run(Effect.map(UserSessionFlow.getUser, Option.getOrUndefined), storeOptions)
+  }
+
+  /**
+   * The session (user, tokens) without internal fields, or `undefined`.
+   *
+   * @example
+   * const session = await auth0.getSession(storeOptions)
+   */
+  getSession(storeOptions: StoreOptions): Promise<Session | undefined> {
+    return this.run(Effect.map(UserSessionFlow.getSession, Option.getOrUndefined), storeOptions)
+  }
+
+  /**
+   * An access token for an API (MRRT): from the session when fresh and sufficient, else refreshed.
+   *
+   * @throws {MissingSessionError} not logged in
+   * @throws {AccessTokenError} no refresh token, the refresh was refused, or a token for another audience
+   * @example
+   * const { accessToken } = await auth0.getAccessToken({ audience: "https://api.example.com", scope: "read:items" }, storeOptions)
+   */
+  getAccessToken(storeOptions: StoreOptions): Promise<AccessTokenFlow.AccessToken>
+  getAccessToken(options: AccessTokenFlow.GetAccessTokenOptions, storeOptions: StoreOptions): Promise<AccessTokenFlow.AccessToken>
+  getAccessToken(...args: [StoreOptions] | [AccessTokenFlow.GetAccessTokenOptions, StoreOptions]): Promise<AccessTokenFlow.AccessToken> {
+    const [options, storeOptions] = args.length === 2 ? args : [{}, args[0]]
+    return this.run(AccessTokenFlow.getAccessToken(options), storeOptions)
+  }
+
+  /**
+   * Ends the session; resolves with the tenant's logout URL to redirect to.
+   *
+   * @throws {InvalidArgumentError} returnTo is not an absolute http(s) URL
+   * @example
+   * const url = await auth0.logout({ returnTo: "http://localhost:3000" }, storeOptions)
+   */
+  logout(options: LogoutFlow.LogoutOptions | undefined, storeOptions: StoreOptions): Promise<URL> {
+    return this.run(LogoutFlow.logout(options), storeOptions)
+  }
+
+  /**
+   * Validates a back-channel logout token and deletes the sessions it names (stateful stores only).
+   *
+   * @throws {BackchannelLogoutError} invalid token, or a store that cannot do it
+   * @example
+   * await auth0.handleBackchannelLogout(logoutToken)
+   */
+  handleBackchannelLogout(logoutToken: string): Promise<number> {
+    return this.#runtime.runPromiseExit(BackchannelLogoutFlow.handleBackchannelLogout(logoutToken)).then((exit) => {
+      if (Exit.isSuccess(exit)) return exit.value
+      throw Cause.squash(exit.cause)
+    })
+  }
+
+  /** Releases the runtime (timers, connections of the stores). */
+  dispose(): Promise<void> {
+    return this.#runtime.dispose()
+  }
+}
+
+/** Keeps one value per request object, created on first use. */
+export const perRequest = <K extends object, V>(make: (key: K) => V) => {
+  const cache = new WeakMap<K, V>()
+  return (key: K): V => {
+    let value = cache.get(key)
+    if (value === undefined) {
+      value = make(key)
+      cache.set(key, value)
+    }
+    return value
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * @auth0-effect/node: the Node adapter.
+ *
+ * @since 0.1.0
+ */
+export { ServerClient } from "./ServerClient.js"
+export { nodeCookieAdapter, type NodeStoreOptions } from "./NodeCookies.js"
+export type { ServerClientOptions } from "@auth0-effect/core/ServerClient"
+export { Auth0Error } from "@auth0-effect/core/Errors"
+export * from "@auth0-effect/core/Errors"
