@@ -173,7 +173,7 @@ describe("isolation and loopback", () => {
     const emulator = await startEmulator()
     try {
       await emulator.createUser({ email: "ada@example.com" })
-      const authorize = `${emulator.origin}/authorize?response_type=code&client_id=${emulator.clientId}&redirect_uri=${encodeURIComponent("http://127.0.0.1:3000/auth/callback")}&scope=openid&code_challenge=${"a".repeat(43)}&code_challenge_method=S256&state=s`
+      const authorize = `${emulator.origin}/authorize?response_type=code&client_id=${emulator.clientId}&redirect_uri=${encodeURIComponent("http://127.0.0.1:3000/auth/callback")}&scope=openid%20offline_access&code_challenge=${"a".repeat(43)}&code_challenge_method=S256&state=s`
       const first = await fetch(authorize, { redirect: "manual" })
       expect(first.status).toBe(303)
       const cookie = first.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ")
@@ -182,6 +182,29 @@ describe("isolation and loopback", () => {
       expect(page.status).toBe(200)
       expect(html).toContain('name="user"')
       expect(html).toContain("ada@example.com")
+      // Submit the form like a browser would, following redirects with cookies, up to the app's callback.
+      const jar = new Map(first.headers.getSetCookie().map((c) => c.split(";")[0]!.split("=") as [string, string]))
+      const cookies = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ")
+      let response = await fetch(page.url, {
+        method: "POST",
+        redirect: "manual",
+        headers: { cookie: cookies(), "content-type": "application/x-www-form-urlencoded" },
+        body: "user=ada%40example.com&action=login"
+      })
+      let location = new URL(response.headers.get("location") ?? "", emulator.origin)
+      for (let hop = 0; hop < 10 && location.origin === emulator.origin; hop++) {
+        for (const c of response.headers.getSetCookie()) {
+          const [k, v = ""] = c.split(";")[0]!.split("=")
+          jar.set(k!, v)
+        }
+        response = await fetch(location, { redirect: "manual", headers: { cookie: cookies() } })
+        expect(response.status).toBe(303)
+        location = new URL(response.headers.get("location")!, emulator.origin)
+      }
+      const callback = location
+      expect(callback.origin + callback.pathname).toBe("http://127.0.0.1:3000/auth/callback")
+      expect(callback.searchParams.get("code")).toBeTruthy()
+      expect(callback.searchParams.get("state")).toBe("s")
     } finally {
       await emulator.stop()
     }
