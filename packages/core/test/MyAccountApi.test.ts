@@ -33,6 +33,11 @@ const completeBody: MyAccountApi.CompleteRequest = {
 
 const failure = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.flip(effect)
 
+/** The failure, which must be a MyAccountApiError. */
+const apiFailure = <A, R>(effect: Effect.Effect<A, MyAccountApi.MyAccountError, R>) =>
+  Effect.flatMap(Effect.flip(effect), (error) =>
+    error._tag === "MyAccountApiError" ? Effect.succeed(error) : Effect.dieMessage(`expected MyAccountApiError, got ${error._tag}`))
+
 describe("MyAccountApi", () => {
   it.effect("connect POSTs JSON with a charset and a bearer token, and decodes the 201", () =>
     withTenant((tenant) =>
@@ -79,8 +84,8 @@ describe("MyAccountApi", () => {
       Effect.gen(function*() {
         tenant.answer("/accounts", () => problem(401, "Unauthorized", "Invalid token"))
         tenant.answer("/accounts", () => problem(403, "Forbidden", "Insufficient scope, expected: read:me:connected_accounts"))
-        const unauthorized = yield* failure(MyAccountApi.listAccounts("tok"))
-        const forbidden = yield* failure(MyAccountApi.listAccounts("tok"))
+        const unauthorized = yield* apiFailure(MyAccountApi.listAccounts("tok"))
+        const forbidden = yield* apiFailure(MyAccountApi.listAccounts("tok"))
         expect([unauthorized._tag, unauthorized.status, unauthorized.title]).toEqual(["MyAccountApiError", 401, "Unauthorized"])
         expect([forbidden._tag, forbidden.status, forbidden.detail]).toEqual([
           "MyAccountApiError",
@@ -116,7 +121,7 @@ describe("MyAccountApi", () => {
         yield* TestClock.setTime(Date.parse("2030-01-01T00:00:00Z"))
         tenant.answer("/connect", () =>
           problem(429, "Too Many Requests", "slow down", {}, { "retry-after": "Tue, 01 Jan 2030 00:01:30 GMT" }))
-        const error = yield* failure(MyAccountApi.connect("tok", connectBody))
+        const error = yield* apiFailure(MyAccountApi.connect("tok", connectBody))
         expect(error.retryAfter).toBe(90)
       })
     ))
@@ -230,7 +235,7 @@ describe("MyAccountApi", () => {
   it.effect("delete percent-encodes the id and accepts 204", () =>
     withTenant((tenant) =>
       Effect.gen(function*() {
-        tenant.answer("/accounts/", () => new Response(null, { status: 204 }), "DELETE")
+        tenant.answer("", () => new Response(null, { status: 204 }), "DELETE")
         yield* MyAccountApi.deleteAccount("tok", "cac/1 ?#%")
         const [sent] = tenant.seen
         expect(sent!.method).toBe("DELETE")
