@@ -63,6 +63,8 @@ export interface FakeTenant {
   readonly fetch: typeof globalThis.fetch
   /** Lifetime of issued tokens. */
   expiresIn: number | undefined
+  /** Real milliseconds every answer waits (so concurrent callers overlap). */
+  latencyMs: number
 }
 
 export const makeFakeTenant = (): FakeTenant => {
@@ -77,6 +79,7 @@ export const makeFakeTenant = (): FakeTenant => {
     seen,
     accounts,
     expiresIn: 3600,
+    latencyMs: 0,
     count: (path, grant) =>
       seen.filter((r) =>
         r.url.pathname === path && (grant === undefined || new URLSearchParams(r.body).get("grant_type") === grant)
@@ -94,6 +97,7 @@ export const makeFakeTenant = (): FakeTenant => {
       const url = new URL(request.url)
       const entry: Seen = { method: request.method, url, headers: request.headers, body }
       seen.push(entry)
+      if (tenant.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, tenant.latencyMs))
       const i = overrides.findIndex((o) => url.pathname.endsWith(o.suffix) && (o.method === undefined || o.method === request.method))
       if (i >= 0) {
         const [override] = overrides.splice(i, 1)
