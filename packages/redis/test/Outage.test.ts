@@ -59,7 +59,7 @@ describe("RedisSessionBackend when Redis goes away", () => {
       yield* Effect.promise(() => server.kill())
       for (const operation of everyOperation(backend)) {
         const error = yield* failsFast(operation, 2_000)
-        expect(error.message).toMatch(/^Redis [A-Z]+ failed \(connection (reconnecting|connecting|close)\): /)
+        expect(error.message).toMatch(/^Redis [A-Z]+ failed/)
       }
       // Still failing fast a moment later, while the client keeps trying to reconnect.
       yield* Effect.sleep("1500 millis")
