@@ -19,6 +19,7 @@ import * as AccessTokenFlow from "./AccessToken.js"
 import { Auth0Config, type Auth0Options, resolve } from "./Auth0Config.js"
 import { AuthorizationServer } from "./AuthorizationServer.js"
 import * as BackchannelLogoutFlow from "./BackchannelLogout.js"
+import * as ConnectedAccountsFlow from "./ConnectedAccounts.js"
 import type { ConfigurationError, StoreError } from "./Errors.js"
 import * as LoginFlow from "./Login.js"
 import * as LogoutFlow from "./Logout.js"
@@ -26,6 +27,7 @@ import { RequestCoalescer } from "./RequestCoalescer.js"
 import { type CookieJar, RequestCookies } from "./RequestCookies.js"
 import type { Session, UserClaims } from "./Session.js"
 import { StateStore } from "./StateStore.js"
+import * as TokenVaultFlow from "./TokenVault.js"
 import { TransactionStore } from "./TransactionStore.js"
 import * as UserSessionFlow from "./UserSession.js"
 
@@ -189,6 +191,95 @@ export class BaseServerClient<StoreOptions> {
       if (Exit.isSuccess(exit)) return exit.value
       throw Cause.squash(exit.cause)
     })
+  }
+
+  /**
+   * Starts linking a third-party account (My Account API); resolves with the URL to redirect to.
+   *
+   * @throws {InvalidArgumentError} an argument Auth0 would refuse (no request is made)
+   * @throws {MissingSessionError} not logged in
+   * @throws {MyAccountApiError} the My Account API refused (status, validationErrors, retryAfter)
+   * @example
+   * const url = await auth0.startConnectAccount({ connection: "google-oauth2", scopes: ["https://www.googleapis.com/auth/calendar.readonly"] }, storeOptions)
+   */
+  startConnectAccount(options: ConnectedAccountsFlow.StartConnectAccountOptions, storeOptions: StoreOptions): Promise<URL> {
+    return this.run(ConnectedAccountsFlow.startConnectAccount(options), storeOptions)
+  }
+
+  /**
+   * Completes linking from the callback URL (`connect_code` and `state`).
+   *
+   * @throws {AuthorizationError} the provider redirected back with `error`
+   * @throws {MissingTransactionError} unknown, expired or replayed `state`
+   * @throws {MyAccountApiError} the My Account API refused (e.g. 409 for a reused connect_code)
+   * @example
+   * const account = await auth0.completeConnectAccount(`http://localhost:3000${req.url}`, storeOptions)
+   */
+  completeConnectAccount(url: string | URL, storeOptions: StoreOptions): Promise<ConnectedAccountsFlow.CompletedConnectAccount> {
+    return this.run(ConnectedAccountsFlow.completeConnectAccount(url), storeOptions)
+  }
+
+  /**
+   * One callback URL for login and connect: completes whichever the URL carries.
+   *
+   * @example
+   * const result = await auth0.handleCallback(url, storeOptions)
+   * if (result._tag === "Connect") console.log(result.connection)
+   */
+  handleCallback(url: string | URL, storeOptions: StoreOptions): Promise<ConnectedAccountsFlow.CallbackResult> {
+    return this.run(ConnectedAccountsFlow.handleCallback(url), storeOptions)
+  }
+
+  /**
+   * One page of the user's connected accounts.
+   *
+   * @throws {InvalidArgumentError} take is not an integer 1..20
+   * @example
+   * const { accounts, next } = await auth0.listConnectedAccounts({ connection: "github", take: 20 }, storeOptions)
+   */
+  listConnectedAccounts(
+    options: ConnectedAccountsFlow.ListConnectedAccountsOptions | undefined,
+    storeOptions: StoreOptions
+  ): Promise<ConnectedAccountsFlow.ConnectedAccountsPage> {
+    return this.run(ConnectedAccountsFlow.listConnectedAccounts(options), storeOptions)
+  }
+
+  /**
+   * One page of the connections the user can link.
+   *
+   * @example
+   * const { connections } = await auth0.listConnectedAccountConnections({}, storeOptions)
+   */
+  listConnectedAccountConnections(
+    options: ConnectedAccountsFlow.ListConnectionsOptions | undefined,
+    storeOptions: StoreOptions
+  ): Promise<ConnectedAccountsFlow.ConnectionsPage> {
+    return this.run(ConnectedAccountsFlow.listConnectedAccountConnections(options), storeOptions)
+  }
+
+  /**
+   * Unlinks a connected account.
+   *
+   * @throws {MissingRequiredArgumentError} empty connectedAccountId
+   * @example
+   * await auth0.deleteConnectedAccount({ connectedAccountId: account.id }, storeOptions)
+   */
+  deleteConnectedAccount(options: ConnectedAccountsFlow.DeleteConnectedAccountOptions, storeOptions: StoreOptions): Promise<void> {
+    return this.run(ConnectedAccountsFlow.deleteConnectedAccount(options), storeOptions)
+  }
+
+  /**
+   * A third-party provider's access token from Token Vault, cached in the session until it expires.
+   *
+   * @throws {AccessTokenForConnectionError} Auth0 refused the exchange (`error`, `errorDescription`)
+   * @example
+   * const { accessToken } = await auth0.getAccessTokenForConnection({ connection: "google-oauth2" }, storeOptions)
+   */
+  getAccessTokenForConnection(
+    options: TokenVaultFlow.GetAccessTokenForConnectionOptions,
+    storeOptions: StoreOptions
+  ): Promise<TokenVaultFlow.ConnectionAccessToken> {
+    return this.run(TokenVaultFlow.getAccessTokenForConnection(options), storeOptions)
   }
 
   /** Releases the runtime (timers, connections of the stores). */
