@@ -15,7 +15,7 @@ import { Auth0Config } from "./Auth0Config.js"
 import { AuthorizationServer } from "./AuthorizationServer.js"
 import { AccessTokenError } from "./Errors.js"
 import * as IdToken from "./IdToken.js"
-import { configuredScope, DEFAULT_AUDIENCE, userClaims } from "./Login.js"
+import { DEFAULT_AUDIENCE, userClaims } from "./Login.js"
 import { RequestCoalescer } from "./RequestCoalescer.js"
 import * as Scopes from "./Scopes.js"
 import type { SessionData, TokenSet } from "./Session.js"
@@ -61,7 +61,8 @@ export const getAccessToken = Effect.fn("getAccessToken")(function*(options: Get
   const config = yield* Auth0Config
   const session = yield* requireSession
   const audience = options.audience ?? config.audience
-  const scope = Scopes.merge(configuredScope(config, audience), options.scope)
+  // Only the scope map's entry for this audience: the login defaults are not an API's scopes.
+  const scope = Scopes.forAudience(config.scopes, audience, options.scope)
   const key = audience ?? DEFAULT_AUDIENCE
   const nowSeconds = Math.floor((yield* Clock.currentTimeMillis) / 1000)
   const stored = TokenSets.select(session.tokenSets, {
