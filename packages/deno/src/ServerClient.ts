@@ -1,0 +1,25 @@
+/**
+ * The Promise API for Deno: `new ServerClient(options)`, then each flow with `{ request, headers }`:
+ * the incoming `Request` and the `Headers` of the `Response` the app returns.
+ *
+ * @since 0.1.0
+ */
+import { BaseServerClient, type ServerClientOptions } from "@auth0-effect/core/ServerClient"
+import { webCookieAdapter, type WebStoreOptions } from "@auth0-effect/core/WebCookies"
+
+/**
+ * Auth0 for `Deno.serve` (or any handler from `Request` to `Response`). Cookies are read from
+ * `request` and written as `Set-Cookie` into `headers`, next to any the app set itself.
+ *
+ * @throws {ConfigurationError} when the options are invalid (names the field)
+ * @example
+ * const auth0 = new ServerClient({ domain: "tenant.auth0.com", clientId, clientSecret, secret, redirectUri })
+ * const headers = new Headers()
+ * const user = await auth0.getUser({ request, headers })
+ * return Response.json(user ?? null, { headers })
+ */
+export class ServerClient extends BaseServerClient<WebStoreOptions> {
+  constructor(options: ServerClientOptions) {
+    super(options, webCookieAdapter)
+  }
+}
