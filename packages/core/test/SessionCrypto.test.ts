@@ -1,10 +1,14 @@
 import { describe, expect, it, vi } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as FastCheck from "effect/FastCheck"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 import { CompactEncrypt } from "jose"
 import * as SessionCrypto from "../src/SessionCrypto.js"
+import { StateStore } from "../src/StateStore.js"
+import { TransactionStore } from "../src/TransactionStore.js"
+import { testConfig } from "./helpers/config.js"
 import { checkEffect } from "./helpers/property.js"
 
 const OLD = "old-secret-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -163,6 +167,22 @@ describe("SessionCrypto", () => {
         expect(importKey).not.toHaveBeenCalled()
       } finally {
         deriveKey.mockRestore()
+        importKey.mockRestore()
+      }
+    }))
+
+  it.effect("session and transaction stores built together derive the keys once", () =>
+    Effect.gen(function*() {
+      const importKey = vi.spyOn(globalThis.crypto.subtle, "importKey")
+      try {
+        // Three layers that each provide SessionCrypto.layer internally.
+        const stores = Layer.mergeAll(StateStore.cookie, TransactionStore.cookie, StateStore.memory).pipe(
+          Layer.provide(testConfig({ secret: [NEW, OLD] }))
+        )
+        yield* Effect.scoped(Layer.build(stores))
+        // One HKDF import per secret, shared by every store.
+        expect(importKey).toHaveBeenCalledTimes(2)
+      } finally {
         importKey.mockRestore()
       }
     }))
