@@ -151,8 +151,21 @@ export const describeRuntime = (scenario: RuntimeScenario) =>
     let app: RuntimeApp
     let browser: ReturnType<typeof makeBrowser>
     let startupMs = 0
+    // A failed start fails every test (with the runtime's stderr) instead of skipping them.
+    let startError: unknown
+    const started = () => {
+      if (startError !== undefined) throw startError
+    }
 
     beforeAll(async () => {
+      try {
+        await start()
+      } catch (error) {
+        startError = error
+      }
+    }, scenario.startupTimeoutMs + 10_000)
+
+    const start = async () => {
       for (const file of scenario.requiredFiles) {
         if (!existsSync(file)) throw new Error(`${file} is missing: build first (\`pnpm build\`, i.e. tsc -b)`)
       }
@@ -169,7 +182,7 @@ export const describeRuntime = (scenario: RuntimeScenario) =>
         }]
       })
       await emulator.createUser({ email: "ada@example.com", name: "Ada Lovelace" })
-      const started = performance.now()
+      const t0 = performance.now()
       app = await startRuntimeApp({
         name: scenario.name,
         binary: scenario.binary,
@@ -186,9 +199,9 @@ export const describeRuntime = (scenario: RuntimeScenario) =>
           API_AUDIENCE: API
         }
       })
-      startupMs = performance.now() - started
+      startupMs = performance.now() - t0
       browser = makeBrowser(app.origin)
-    }, scenario.startupTimeoutMs + 10_000)
+    }
 
     afterAll(async () => {
       await app?.stop()
@@ -197,11 +210,13 @@ export const describeRuntime = (scenario: RuntimeScenario) =>
     })
 
     it("answers 401 on /me before login", async () => {
+      started()
       const { response } = await browser.request("/me")
       expect(response.status).toBe(401)
     })
 
     it("logs in: /auth/login redirects to /authorize, the callback sets the session cookie", async () => {
+      started()
       // An open-redirect attempt: the app lands on its default page instead.
       const login = await browser.request("/auth/login?returnTo=//evil.example/steal")
       expect(login.response.status).toBe(302)
@@ -226,6 +241,7 @@ export const describeRuntime = (scenario: RuntimeScenario) =>
     })
 
     it("serves the user from the session", async () => {
+      started()
       const { response } = await browser.request("/me")
       expect(response.status).toBe(200)
       const body = (await response.json()) as { runtime: string; email: string }
@@ -234,6 +250,7 @@ export const describeRuntime = (scenario: RuntimeScenario) =>
     })
 
     it("gets an access token for the configured API", async () => {
+      started()
       const { response } = await browser.request("/token")
       expect(response.status).toBe(200)
       const body = (await response.json()) as { accessToken: string; audience: string }
@@ -245,6 +262,7 @@ export const describeRuntime = (scenario: RuntimeScenario) =>
     })
 
     it("answers 400 to a callback with an unknown state, without leaking details, and keeps the session", async () => {
+      started()
       const before = new Map(browser.cookies)
       const { response } = await browser.request("/auth/callback?code=forged&state=unknown-state")
       expect(response.status).toBe(400)
@@ -259,6 +277,7 @@ export const describeRuntime = (scenario: RuntimeScenario) =>
     })
 
     it("logs out: redirects to the tenant's logout and clears the session cookie", async () => {
+      started()
       const { response, setCookies } = await browser.request("/auth/logout")
       expect(response.status).toBe(302)
       const location = new URL(response.headers.get("location") ?? "")
