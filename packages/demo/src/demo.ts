@@ -49,12 +49,18 @@ export interface Demo {
   stop(): Promise<void>
 }
 
-/** A request reached a route that needs login, or a POST failed its same-origin check. */
+/** What the Node `ServerClient` takes to identify a request. */
+type StoreOptions = { readonly req: IncomingMessage; readonly res: ServerResponse }
+
+/** A refused request (failed same-origin check, oversized form, upstream API error). */
 class HttpProblem extends Error {
   constructor(readonly status: number, message: string) {
     super(message)
   }
 }
+
+/** A page that needs a session was opened without one: redirect to login and back. */
+class LoginRequired extends Error {}
 
 const listen = (server: Server, port: number): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -241,14 +247,13 @@ const handle = async (app: AppContext, req: IncomingMessage, res: ServerResponse
       case "GET /":
         return await home(app, storeOptions)
       case "GET /login":
-        return redirect(res, (await app.auth0.startInteractiveLogin({ appState: { returnTo: safeReturnTo(url.searchParams.get("returnTo"), app.origin) } }, storeOptions)).href)
+        return await login(app, url, storeOptions)
       case "GET /callback":
         return await callback(app, url, storeOptions)
       case "GET /logout":
         return await logoutPage(app, storeOptions)
       case "POST /logout":
-        requireSameOrigin(app, req)
-        return redirect(res, (await app.auth0.logout({ returnTo: `${app.origin}/` }, storeOptions)).href)
+        return await logout(app, storeOptions)
       case "GET /profile":
         return await profile(app, storeOptions)
       case "GET /api-token":
@@ -279,10 +284,6 @@ const handle = async (app: AppContext, req: IncomingMessage, res: ServerResponse
     return errorPage(app, error, storeOptions)
   }
 }
-
-type StoreOptions = { readonly req: IncomingMessage; readonly res: ServerResponse }
-
-class LoginRequired extends Error {}
 
 /** The header's user, or undefined; a broken session store shows as logged out here. */
 const currentUser = async (app: AppContext, storeOptions: StoreOptions): Promise<LayoutUser | undefined> => {
@@ -348,6 +349,20 @@ const home = async (app: AppContext, storeOptions: StoreOptions): Promise<void> 
 <li><a href="/calendar">Calendar</a>: Google events through Token Vault (getAccessTokenForConnection)</li>
 </ul>
 <form method="post" action="/logout"><button type="submit" class="secondary" id="logout-main">Log out</button></form>`, { label: userLabel(user) }))
+}
+
+/** Starts a login; `returnTo` rides along in the transaction's appState, checked to stay on this app. */
+const login = async (app: AppContext, url: URL, storeOptions: StoreOptions): Promise<void> => {
+  const returnTo = safeReturnTo(url.searchParams.get("returnTo"), app.origin)
+  const to = await app.auth0.startInteractiveLogin({ appState: { returnTo } }, storeOptions)
+  return redirect(storeOptions.res, to.href)
+}
+
+/** Ends the session here, then at the tenant, which redirects back home. */
+const logout = async (app: AppContext, storeOptions: StoreOptions): Promise<void> => {
+  requireSameOrigin(app, storeOptions.req)
+  const to = await app.auth0.logout({ returnTo: `${app.origin}/` }, storeOptions)
+  return redirect(storeOptions.res, to.href)
 }
 
 /** One callback URL for login and connect: `handleCallback` completes whichever the URL carries. */
