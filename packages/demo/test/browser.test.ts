@@ -168,4 +168,17 @@ describe("demo in Chromium", () => {
     expect(offSite).toEqual([])
     await context.close()
   }, 30_000)
+
+  it("shows the typed AuthorizationError when the user cancels on the login page", async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(new URL("/login", demo.url).href)
+    await page.waitForURL(isEmulator("/u/login/"))
+    await page.click("#deny")
+    await page.waitForURL(isDemo("/callback"))
+    expect(await page.textContent("#error-tag")).toBe("AuthorizationError")
+    expect(await page.textContent("#error-message")).toContain("access_denied")
+    expect(await page.isVisible("#header-login")).toBe(true)
+    await context.close()
+  }, 30_000)
 })
