@@ -38,7 +38,10 @@ const app = async (request: Request): Promise<Response> => {
   const { pathname } = new URL(request.url)
   if (pathname === "/profile") {
     const user = await auth0.getUser({ request, headers })
-    if (user === undefined) return Response.redirect(new URL("/auth/login?returnTo=/profile", request.url), 302)
+    if (user === undefined) {
+      headers.set("location", "/auth/login?returnTo=/profile")
+      return new Response(null, { status: 302, headers })
+    }
     return Response.json({ name: user.name, email: user.email }, { headers })
   }
   if (pathname === "/billing-token") {
