@@ -239,7 +239,8 @@ const handle = async (app: AppContext, req: IncomingMessage, res: ServerResponse
     if (method === "GET" || method === "HEAD") return redirect(res, `${app.origin}${req.url ?? "/"}`)
     return send(res, 421, layout("Wrong host", html`<p>Use <a href="${app.origin}/">${app.origin}</a>.</p>`, undefined))
   }
-  const url = new URL(req.url ?? "/", app.origin)
+  // Appended to the origin, not resolved against it: a request path like `//host/x` stays here.
+  const url = new URL(`${app.origin}${req.url ?? "/"}`)
   const storeOptions = { req, res }
   const route = `${method} ${url.pathname}`
   try {
@@ -279,7 +280,9 @@ const handle = async (app: AppContext, req: IncomingMessage, res: ServerResponse
   } catch (error) {
     if (res.headersSent) return void res.end()
     if (error instanceof LoginRequired) {
-      return redirect(res, `/login?returnTo=${encodeURIComponent(`${url.pathname}${url.search}`)}`)
+      // Back to the page after login; a form post cannot be replayed, so that goes home.
+      const back = method === "GET" ? `${url.pathname}${url.search}` : "/"
+      return redirect(res, `/login?returnTo=${encodeURIComponent(back)}`)
     }
     return errorPage(app, error, storeOptions)
   }

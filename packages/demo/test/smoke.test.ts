@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
-import { createServer } from "node:http"
+import { createServer, request as httpRequest } from "node:http"
 import type { AddressInfo } from "node:net"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -33,6 +33,20 @@ describe("startDemo", () => {
     const response = await fetch(new URL("/calendar", demo.url), { redirect: "manual" })
     expect(response.status).toBe(302)
     expect(response.headers.get("location")).toBe("/login?returnTo=%2Fcalendar")
+  })
+
+  it("treats a request path starting with // as a path on this app", async () => {
+    // fetch would normalise the path, so a raw request sends it as is.
+    const response = await new Promise<{ status: number; location: string | undefined }>((resolve, reject) => {
+        const target = new URL(demo.url)
+        const request = httpRequest({ host: target.hostname, port: target.port, path: "//evil.example.com/callback" }, (res) => {
+          res.resume()
+          resolve({ status: res.statusCode ?? 0, location: res.headers.location })
+        })
+        request.on("error", reject)
+        request.end()
+      })
+    expect(response).toEqual({ status: 404, location: undefined })
   })
 
   it("refuses a state-changing POST from another origin", async () => {
