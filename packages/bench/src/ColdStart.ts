@@ -1,0 +1,140 @@
+/**
+ * Cold start: wall time of a fresh `node` process that imports an SDK and constructs a client
+ * (and, in a second pair, also reads one session cookie: the first request of a serverless
+ * instance). Variants run interleaved, in a new random order each round, so drift in machine load
+ * spreads over all of them; we report the median and p90, hyperfine-style.
+ */
+import { spawnSync } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SECRET } from "./Fixtures.js"
+
+/** Resolve bare specifiers as an app in this package would: from packages/bench. */
+export const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url))
+
+export interface Variant {
+  readonly label: string
+  /** An ES module evaluated with `node --input-type=module -e`; prints `ok ...` when done. */
+  readonly script: string
+  /** Extra environment (the cookie to read). */
+  readonly env?: Readonly<Record<string, string>>
+}
+
+const oursOptions = JSON.stringify({
+  domain: "http://127.0.0.1:9",
+  allowInsecureHttp: true,
+  clientId: CLIENT_ID,
+  clientSecret: CLIENT_SECRET,
+  secret: SECRET,
+  redirectUri: REDIRECT_URI
+})
+
+const referenceConstruct = `
+const handler = {
+  getCookie: (name, o) => o.cookies.get(name),
+  getCookies: (o) => Object.fromEntries(o.cookies),
+  setCookie: () => {},
+  deleteCookie: () => {}
+}
+const client = new ServerClient({
+  domain: "auth.bench.local", clientId: ${JSON.stringify(CLIENT_ID)}, clientSecret: ${JSON.stringify(CLIENT_SECRET)},
+  authorizationParams: { redirect_uri: ${JSON.stringify(REDIRECT_URI)} },
+  stateStore: new StatelessStateStore({ secret: ${JSON.stringify(SECRET)} }, handler),
+  transactionStore: new CookieTransactionStore({ secret: ${JSON.stringify(SECRET)} }, handler)
+})`
+
+/** The four measured variants plus bare `node`; `cookies` are each SDK's session cookie header. */
+export const variants = (cookies: { readonly ours: string; readonly reference: string }): ReadonlyArray<Variant> => [
+  { label: "node, nothing imported (baseline)", script: `console.log("ok")` },
+  {
+    label: "reference: import + new ServerClient",
+    script: `const { ServerClient, StatelessStateStore, CookieTransactionStore } = await import("@auth0/auth0-server-js")
+${referenceConstruct}
+console.log("ok", typeof client.getSession)`
+  },
+  {
+    label: "ours: import + new ServerClient",
+    script: `const { ServerClient } = await import("@auth0-effect/node")
+const client = new ServerClient(${oursOptions})
+console.log("ok", typeof client.getSession)`
+  },
+  {
+    label: "reference: import + construct + first getUser",
+    env: { BENCH_COOKIE: cookies.reference },
+    script: `const { ServerClient, StatelessStateStore, CookieTransactionStore } = await import("@auth0/auth0-server-js")
+${referenceConstruct}
+const cookies = new Map(process.env.BENCH_COOKIE.split("; ").map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]))
+const user = await client.getUser({ cookies })
+console.log("ok", user?.sub)`
+  },
+  {
+    label: "ours: import + construct + first getUser",
+    env: { BENCH_COOKIE: cookies.ours },
+    script: `const { ServerClient } = await import("@auth0-effect/node")
+const { IncomingMessage, ServerResponse } = await import("node:http")
+const client = new ServerClient(${oursOptions})
+const req = new IncomingMessage(null)
+req.headers = { cookie: process.env.BENCH_COOKIE }
+const user = await client.getUser({ req, res: new ServerResponse(req) })
+console.log("ok", user?.sub)
+await client.dispose()`
+  }
+]
+
+export interface Sample {
+  readonly ms: number
+  readonly stdout: string
+}
+
+/** Runs one variant once in a fresh process; throws with its stderr if it fails. */
+export const runOnce = (variant: Variant): Sample => {
+  const started = performance.now()
+  const result = spawnSync(process.execPath, ["--input-type=module", "-e", variant.script], {
+    cwd: PACKAGE_DIR,
+    env: { ...process.env, ...variant.env },
+    encoding: "utf8"
+  })
+  const ms = performance.now() - started
+  if (result.status !== 0 || !result.stdout.startsWith("ok")) {
+    throw new Error(`cold start "${variant.label}" failed (${result.status}): ${result.stderr || result.stdout}`)
+  }
+  return { ms, stdout: result.stdout.trim() }
+}
+
+/** Linear-interpolated quantile of sorted values. */
+export const quantile = (sorted: ReadonlyArray<number>, q: number): number => {
+  if (sorted.length === 0) return Number.NaN
+  const position = (sorted.length - 1) * q
+  const low = Math.floor(position)
+  const high = Math.ceil(position)
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low)
+}
+
+export interface ColdResult {
+  readonly label: string
+  readonly runs: number
+  readonly median: number
+  readonly p90: number
+  readonly min: number
+}
+
+const shuffle = <A>(items: ReadonlyArray<A>): Array<A> => {
+  const out = [...items]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[out[i], out[j]] = [out[j]!, out[i]!]
+  }
+  return out
+}
+
+/** `rounds` interleaved runs of every variant, after one untimed warm-up run each (disk cache). */
+export const measure = (all: ReadonlyArray<Variant>, rounds: number): ReadonlyArray<ColdResult> => {
+  for (const variant of all) runOnce(variant)
+  const samples = new Map<Variant, Array<number>>(all.map((variant) => [variant, []]))
+  for (let round = 0; round < rounds; round++) {
+    for (const variant of shuffle(all)) samples.get(variant)!.push(runOnce(variant).ms)
+  }
+  return all.map((variant) => {
+    const sorted = [...samples.get(variant)!].sort((a, b) => a - b)
+    return { label: variant.label, runs: sorted.length, median: quantile(sorted, 0.5), p90: quantile(sorted, 0.9), min: sorted[0]! }
+  })
+}
