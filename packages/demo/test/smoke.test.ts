@@ -38,14 +38,14 @@ describe("startDemo", () => {
   it("treats a request path starting with // as a path on this app", async () => {
     // fetch would normalise the path, so a raw request sends it as is.
     const response = await new Promise<{ status: number; location: string | undefined }>((resolve, reject) => {
-        const target = new URL(demo.url)
-        const request = httpRequest({ host: target.hostname, port: target.port, path: "//evil.example.com/callback" }, (res) => {
-          res.resume()
-          resolve({ status: res.statusCode ?? 0, location: res.headers.location })
-        })
-        request.on("error", reject)
-        request.end()
+      const target = new URL(demo.url)
+      const request = httpRequest({ host: target.hostname, port: target.port, path: "//evil.example.com/callback" }, (res) => {
+        res.resume()
+        resolve({ status: res.statusCode ?? 0, location: res.headers.location })
       })
+      request.on("error", reject)
+      request.end()
+    })
     expect(response).toEqual({ status: 404, location: undefined })
   })
 
