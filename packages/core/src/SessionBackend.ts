@@ -22,6 +22,11 @@ export interface SessionBackendService {
   readonly get: (id: string) => Effect.Effect<Option.Option<SessionData>, StoreError>
   /** Stores `data` under `id`; the entry disappears after `ttlSeconds`. */
   readonly set: (id: string, data: SessionData, ttlSeconds: number) => Effect.Effect<void, StoreError>
+  /**
+   * Overwrites `id` only if it still exists, and says whether it did: a session ended meanwhile
+   * (back-channel logout on another instance) must not be brought back by a late write.
+   */
+  readonly replace: (id: string, data: SessionData, ttlSeconds: number) => Effect.Effect<boolean, StoreError>
   readonly delete: (id: string) => Effect.Effect<void, StoreError>
   /**
    * Deletes every session matching the logout token's claims: by `sid` when given (and `sub`
@@ -48,6 +53,11 @@ export const matchesLogoutClaims = (data: SessionData, claims: LogoutClaims): bo
 
 export const makeMemoryBackend = (): SessionBackendService => {
   const entries = new Map<string, { readonly data: SessionData; readonly expiresAt: number }>()
+  const live = (id: string, now: number) => {
+    const entry = entries.get(id)
+    if (entry && entry.expiresAt <= now) entries.delete(id)
+    return entry !== undefined && entry.expiresAt > now
+  }
   return {
     get: (id) =>
       Effect.map(Clock.currentTimeMillis, (now) => {
@@ -63,11 +73,19 @@ export const makeMemoryBackend = (): SessionBackendService => {
       Effect.map(Clock.currentTimeMillis, (now) => {
         entries.set(id, { data, expiresAt: now + ttlSeconds * 1000 })
       }),
+    replace: (id, data, ttlSeconds) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        if (!live(id, now)) return false
+        entries.set(id, { data, expiresAt: now + ttlSeconds * 1000 })
+        return true
+      }),
     delete: (id) => Effect.sync(() => void entries.delete(id)),
     deleteByLogoutClaims: (claims) =>
-      Effect.sync(() => {
+      Effect.map(Clock.currentTimeMillis, (now) => {
         let deleted = 0
         for (const [id, entry] of entries) {
+          // Expired entries are dropped but not counted: they were no longer sessions.
+          if (!live(id, now)) continue
           if (matchesLogoutClaims(entry.data, claims)) {
             entries.delete(id)
             deleted++

@@ -85,7 +85,10 @@ export const make: Effect.Effect<StateStoreService, never, Auth0Config | Session
         return Option.none()
       }
       if (lifetime.rolling && expiresAt > token.value.expiresAt) {
-        yield* backend.set(id, found.value, expiresAt - now)
+        if (!(yield* backend.replace(id, found.value, expiresAt - now))) {
+          clearCookies(jar, name, cookie)
+          return Option.none()
+        }
         yield* writeCookie(jar, id, expiresAt, now)
       }
       return found
@@ -102,9 +105,19 @@ export const make: Effect.Effect<StateStoreService, never, Auth0Config | Session
           clearCookies(jar, name, cookie)
           return
         }
-        const id = options?.rotate === true || Option.isNone(current) ? yield* makeSessionId : current.value
+        if (options?.rotate !== true && Option.isSome(current)) {
+          // An update of the current session: if it was ended meanwhile (back-channel logout
+          // on another instance), it stays ended.
+          if (yield* backend.replace(current.value, data, expiresAt - now)) {
+            yield* writeCookie(jar, current.value, expiresAt, now)
+          } else {
+            clearCookies(jar, name, cookie)
+          }
+          return
+        }
+        const id = yield* makeSessionId
         yield* backend.set(id, data, expiresAt - now)
-        if (Option.isSome(current) && current.value !== id) yield* backend.delete(current.value)
+        if (Option.isSome(current)) yield* backend.delete(current.value)
         yield* writeCookie(jar, id, expiresAt, now)
       })
 

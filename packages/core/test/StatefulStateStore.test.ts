@@ -16,13 +16,14 @@ import { sessionAt } from "./helpers/sessions.js"
 const NAME = "__a0_session"
 const HOUR = 3600
 
-/** A memory backend that also records each `set` call's TTL. */
+/** A memory backend that also records the TTL of each write (`set` or `replace`). */
 const recordingBackend = () => {
   const backend = makeMemoryBackend()
   const ttls: Array<number> = []
   const service: SessionBackendService = {
     ...backend,
-    set: (id, data, ttl) => Effect.zipRight(Effect.sync(() => ttls.push(ttl)), backend.set(id, data, ttl))
+    set: (id, data, ttl) => Effect.zipRight(Effect.sync(() => ttls.push(ttl)), backend.set(id, data, ttl)),
+    replace: (id, data, ttl) => Effect.zipRight(Effect.sync(() => ttls.push(ttl)), backend.replace(id, data, ttl))
   }
   return { service, ttls }
 }
@@ -235,11 +236,27 @@ describe("StatefulStateStore", () => {
       expect([...browser.cookies.keys()]).toEqual([NAME])
     }).pipe(Effect.provide(statefulStore())))
 
+  it.effect("a late write does not bring back a session ended by back-channel logout meanwhile", () =>
+    Effect.gen(function*() {
+      const browser = makeCookieBrowser()
+      yield* browser.request(setSession(sessionAt(0), { rotate: true }))
+      const read = Option.getOrThrow(yield* browser.request(getSession))
+      // Another instance ends the session while this request is still working with `read`.
+      expect(yield* logout({ sid: "sid-1" })).toBe(1)
+      yield* browser.request(setSession({ ...read, refreshToken: "rotated" }))
+      expect(browser.cookies.has(NAME)).toBe(false)
+      expect(Option.isNone(yield* browser.request(getSession))).toBe(true)
+      // A login (rotate) still creates a session as usual.
+      yield* browser.request(setSession(sessionAt(0), { rotate: true }))
+      expect(Option.isSome(yield* browser.request(getSession))).toBe(true)
+    }).pipe(Effect.provide(statefulStore())))
+
   it.effect("backend failures surface as StoreError (not as 'no session')", () => {
     const down = new StoreError({ reason: "unavailable", message: "connection refused" })
     const backend: SessionBackendService = {
       get: () => Effect.fail(down),
       set: () => Effect.fail(down),
+      replace: () => Effect.fail(down),
       delete: () => Effect.fail(down),
       deleteByLogoutClaims: () => Effect.fail(down)
     }

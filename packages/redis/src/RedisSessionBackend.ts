@@ -197,6 +197,32 @@ export const make = (client: Redis, options: MakeOptions = {}): SessionBackend.S
       yield* exec("SET", () => transaction.exec())
     })
 
+  const replace: SessionBackend.SessionBackendService["replace"] = (id, data, ttlSeconds) =>
+    Effect.gen(function*() {
+      const ttl = Math.ceil(ttlSeconds)
+      if (!(ttl > 0)) {
+        yield* remove(id)
+        return false
+      }
+      const json = yield* Effect.try({
+        try: () => JSON.stringify(encodeSession(data)),
+        catch: (error) =>
+          new StoreError({
+            reason: "corrupt",
+            message: `Session "${id}" cannot be stored as JSON: ${errorMessage(error)}`,
+            cause: error
+          })
+      })
+      // SET ... XX writes only over an existing entry: a session deleted meanwhile stays deleted.
+      // The index members below may then point at nothing, which every reader tolerates.
+      const indexes = indexKeysOf(data)
+      const transaction = client.multi().set(entryKey(id), json, "EX", ttl, "XX")
+      for (const index of indexes) transaction.sadd(index, id)
+      transaction.eval(EXTEND_EXPIRY, indexes.length, ...indexes, ttl)
+      const replies = yield* exec("SET", () => transaction.exec())
+      return replies[0] === "OK"
+    })
+
   const deleteByLogoutClaims: SessionBackend.SessionBackendService["deleteByLogoutClaims"] = (claims) =>
     Effect.gen(function*() {
       // The sid index is the narrower one; the sub index serves logouts that carry only `sub`.
@@ -246,7 +272,7 @@ export const make = (client: Redis, options: MakeOptions = {}): SessionBackend.S
       return deletions.reduce((count, at) => count + (results[at] === 1 ? 1 : 0), 0)
     })
 
-  return { get, set, delete: remove, deleteByLogoutClaims }
+  return { get, set, replace, delete: remove, deleteByLogoutClaims }
 }
 
 /** Creates and connects a client with {@link clientOptions}; fails if Redis cannot be reached. */

@@ -70,6 +70,23 @@ describe("RedisSessionBackend", () => {
       })
     ))
 
+  it.live("replace overwrites an existing session only: a deleted one stays deleted", () =>
+    withBackend((backend, prefix) =>
+      Effect.gen(function*() {
+        const data = sessionFor("auth0|ada", "sid-1")
+        expect(yield* backend.replace("id-r", data, 60)).toBe(false)
+        expect(yield* Effect.promise(() => admin.exists(`${prefix}s:id-r`))).toBe(0)
+        yield* backend.set("id-r", data, 60)
+        const updated = { ...data, refreshToken: "rotated" }
+        expect(yield* backend.replace("id-r", updated, 120)).toBe(true)
+        expect(yield* backend.get("id-r")).toEqual(Option.some(updated))
+        expect(yield* Effect.promise(() => admin.ttl(`${prefix}s:id-r`))).toBeGreaterThan(60)
+        expect(yield* backend.deleteByLogoutClaims({ sid: "sid-1" })).toBe(1)
+        expect(yield* backend.replace("id-r", updated, 120)).toBe(false)
+        expect(yield* backend.get("id-r")).toEqual(Option.none())
+      })
+    ))
+
   it.live("uses a0: as the default key prefix", () =>
     Effect.gen(function*() {
       const backend = yield* SessionBackend.SessionBackend
