@@ -67,7 +67,6 @@ const BASE = "http://return-to.invalid"
  */
 export const safeReturnTo = (value: string | null | undefined): string | undefined => {
   if (typeof value !== "string" || !value.startsWith("/") || value.startsWith("//")) return undefined
-  // eslint-disable-next-line no-control-regex
   if (/[\\\u0000-\u0020\u007f-\u009f]/.test(value)) return undefined
   let url: URL
   try {
