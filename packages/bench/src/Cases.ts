@@ -24,6 +24,7 @@ import { makeOursRaw, makeReference, oursOptions, type OursRaw, type Reference, 
 export type Group = "read" | "write" | "login" | "bad-cookie"
 export type Sdk = "reference" | "ours"
 
+/** One timed body. Write bodies resolve with what they wrote (a response, or Set-Cookie values), for the test. */
 export interface Case {
   readonly group: Group
   readonly sdk: Sdk
@@ -107,9 +108,20 @@ export const cases = (ctx: Context): ReadonlyArray<Case> => {
       group: "write",
       sdk: "reference",
       label: "StatelessStateStore.set",
-      run: () => reference.stateStore.set(SESSION_COOKIE, data as never, false, nodeRequest(ctx.referenceCookie))
+      run: () => {
+        const request = nodeRequest(ctx.referenceCookie)
+        return reference.stateStore.set(SESSION_COOKIE, data as never, false, request).then(() => request.res)
+      }
     },
-    { group: "write", sdk: "ours", label: "StateStore.set (facade run)", run: () => setThroughFacade(ours, data, nodeRequest(ctx.oursCookie)) },
+    {
+      group: "write",
+      sdk: "ours",
+      label: "StateStore.set (facade run)",
+      run: () => {
+        const request = nodeRequest(ctx.oursCookie)
+        return setThroughFacade(ours, data, request).then(() => request.res)
+      }
+    },
     { group: "write", sdk: "ours", label: "StateStore.set (raw Effect)", run: () => raw.setSession(data, ctx.oursCookie) },
 
     {

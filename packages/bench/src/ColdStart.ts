@@ -5,7 +5,9 @@
  * spreads over all of them; we report the median and p90, hyperfine-style.
  */
 import { spawnSync } from "node:child_process"
-import { fileURLToPath } from "node:url"
+import { mkdirSync } from "node:fs"
+import { createRequire } from "node:module"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import { CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SECRET } from "./Fixtures.js"
 
 /** Resolve bare specifiers as an app in this package would: from packages/bench. */
@@ -42,8 +44,56 @@ const client = new ServerClient({
   transactionStore: new CookieTransactionStore({ secret: ${JSON.stringify(SECRET)} }, handler)
 })`
 
-/** The four measured variants plus bare `node`; `cookies` are each SDK's session cookie header. */
-export const variants = (cookies: { readonly ours: string; readonly reference: string }): ReadonlyArray<Variant> => [
+/** Where each SDK's esbuild bundle was written (file URLs), when esbuild could be found. */
+export interface Bundles {
+  readonly ours: string
+  readonly reference: string
+}
+
+/**
+ * Bundles each SDK's Node entry with esbuild (ESM, minified, tree-shaken), as a serverless
+ * deployment would. esbuild is not a dependency of this package: it is found through vitest's
+ * vite, and the bundled variants are skipped when it is not there.
+ */
+export const buildBundles = async (): Promise<Bundles | undefined> => {
+  let esbuild: { build: (options: Record<string, unknown>) => Promise<unknown> }
+  try {
+    const fromVitest = createRequire(createRequire(import.meta.url).resolve("vitest/package.json"))
+    const fromVite = createRequire(fromVitest.resolve("vite/package.json"))
+    esbuild = (await import(pathToFileURL(fromVite.resolve("esbuild")).href)) as typeof esbuild
+  } catch {
+    return undefined
+  }
+  const outdir = new URL("../dist/bundles/", import.meta.url)
+  mkdirSync(outdir, { recursive: true })
+  const bundle = async (name: string, contents: string) => {
+    const outfile = new URL(`${name}.mjs`, outdir)
+    await esbuild.build({
+      stdin: { contents, resolveDir: PACKAGE_DIR, loader: "js" },
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      minify: true,
+      outfile: fileURLToPath(outfile),
+      logLevel: "error"
+    })
+    return outfile.href
+  }
+  return {
+    ours: await bundle("ours", `export { ServerClient } from "@auth0-effect/node"`),
+    reference: await bundle(
+      "reference",
+      `export { ServerClient, StatelessStateStore, CookieTransactionStore } from "@auth0/auth0-server-js"`
+    )
+  }
+}
+
+/** The measured variants plus bare `node`; `cookies` are each SDK's session cookie header. */
+export const variants = (
+  cookies: { readonly ours: string; readonly reference: string },
+  bundles?: Bundles
+): ReadonlyArray<Variant> => [
   { label: "node, nothing imported (baseline)", script: `console.log("ok")` },
   {
     label: "reference: import + new ServerClient",
@@ -77,7 +127,23 @@ req.headers = { cookie: process.env.BENCH_COOKIE }
 const user = await client.getUser({ req, res: new ServerResponse(req) })
 console.log("ok", user?.sub)
 await client.dispose()`
-  }
+  },
+  ...(bundles
+    ? [
+      {
+        label: "reference, esbuild bundle: import + new ServerClient",
+        script: `const { ServerClient, StatelessStateStore, CookieTransactionStore } = await import(${JSON.stringify(bundles.reference)})
+${referenceConstruct}
+console.log("ok", typeof client.getSession)`
+      },
+      {
+        label: "ours, esbuild bundle: import + new ServerClient",
+        script: `const { ServerClient } = await import(${JSON.stringify(bundles.ours)})
+const client = new ServerClient(${oursOptions})
+console.log("ok", typeof client.getSession)`
+      }
+    ]
+    : [])
 ]
 
 export interface Sample {

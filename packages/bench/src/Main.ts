@@ -6,7 +6,7 @@
  */
 import { execSync } from "node:child_process"
 import { readFileSync, mkdirSync, writeFileSync } from "node:fs"
-import { cpus } from "node:os"
+import { cpus, loadavg } from "node:os"
 import { Bench } from "tinybench"
 import { behaviour, type Case, cases, setup } from "./Cases.js"
 import * as ColdStart from "./ColdStart.js"
@@ -14,13 +14,24 @@ import { nodeRequest, setCookies } from "./Fixtures.js"
 
 const TIME_MS = Number(process.env["BENCH_TIME_MS"] ?? 1500)
 const COLD_RUNS = Number(process.env["BENCH_COLD_RUNS"] ?? 20)
+const ROUNDS = 3
+
+const shuffle = <A>(items: ReadonlyArray<A>): Array<A> => {
+  const out = [...items]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[out[i], out[j]] = [out[j]!, out[i]!]
+  }
+  return out
+}
 
 interface HotResult {
   readonly case: Case
   readonly opsPerSecond: number
   readonly meanMicros: number
   readonly p99Micros: number
-  readonly rme: number
+  /** (slowest − fastest round mean) / median round mean, in percent. */
+  readonly spread: number
   readonly samples: number
 }
 
@@ -34,7 +45,7 @@ const GROUP_TITLES: Record<Case["group"], string> = {
 const fixed = (value: number, digits: number) =>
   value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })
 
-const machine = (): string => {
+const machine = (load: ReadonlyArray<number>): string => {
   const cpuinfo = (() => {
     try {
       return readFileSync("/proc/cpuinfo", "utf8")
@@ -61,7 +72,9 @@ const machine = (): string => {
     `- Date: ${new Date().toISOString()}`,
     `- Node ${process.version} (${process.platform} ${process.arch}), CPU: ${model} × ${cpus().length}`,
     `- @auth0/auth0-server-js ${version("@auth0/auth0-server-js")}, effect ${version("effect")}, tinybench ${version("tinybench")}, commit ${commit}`,
-    `- tinybench: ${TIME_MS} ms per task after ${Math.round(TIME_MS / 5)} ms warm-up; cold start: ${COLD_RUNS} interleaved runs per variant`
+    `- tinybench: ${ROUNDS} rounds × ${Math.round(TIME_MS / ROUNDS)} ms per case (shuffled order each round, median round reported); ` +
+    `cold start: ${COLD_RUNS} interleaved runs per variant`,
+    `- Load average when the run started: ${load.map((n) => n.toFixed(2)).join(", ")}`
   ].join("\n")
 }
 
@@ -69,13 +82,13 @@ const hotTable = (results: ReadonlyArray<HotResult>, group: Case["group"]): stri
   const rows = results.filter((result) => result.case.group === group)
   const reference = rows.find((result) => result.case.sdk === "reference")
   const lines = [
-    "| SDK | call | ops/s | mean µs | p99 µs | ±rme | vs reference |",
+    "| SDK | call | ops/s | mean µs | p99 µs | round spread | vs reference |",
     "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
   ]
   for (const row of rows) {
     const ratio = reference ? `${fixed(row.opsPerSecond / reference.opsPerSecond, 2)}×` : ""
     lines.push(
-      `| ${row.case.sdk} | ${row.case.label} | ${fixed(row.opsPerSecond, 0)} | ${fixed(row.meanMicros, 1)} | ${fixed(row.p99Micros, 1)} | ${fixed(row.rme, 1)}% | ${ratio} |`
+      `| ${row.case.sdk} | ${row.case.label} | ${fixed(row.opsPerSecond, 0)} | ${fixed(row.meanMicros, 1)} | ${fixed(row.p99Micros, 1)} | ${fixed(row.spread, 0)}% | ${ratio} |`
     )
   }
   return lines.join("\n")
@@ -83,24 +96,38 @@ const hotTable = (results: ReadonlyArray<HotResult>, group: Case["group"]): stri
 
 const main = async () => {
   const started = performance.now()
+  const load = loadavg()
   const ctx = await setup()
   const all = cases(ctx)
   const discoveryBefore = ctx.server.requests()
 
-  const bench = new Bench({ time: TIME_MS, warmupTime: Math.round(TIME_MS / 5), throws: true })
-  for (const item of all) bench.add(`${item.sdk}: ${item.label}`, item.run)
-  process.stderr.write(`timing ${all.length} cases, ${TIME_MS} ms each...\n`)
-  await bench.run()
-  const hot: Array<HotResult> = bench.tasks.map((task, index) => {
-    const result = task.result
-    if (result.state !== "completed") throw new Error(`${task.name}: ${result.state}`)
+  // Rounds of every case in a new random order each, so a burst of load on a shared machine
+  // hits all subjects alike; each figure is the median over the rounds.
+  const perRound = Math.round(TIME_MS / ROUNDS)
+  const rounds = new Map<Case, Array<{ mean: number; p99: number; samples: number }>>(all.map((item) => [item, []]))
+  for (let round = 0; round < ROUNDS; round++) {
+    process.stderr.write(`round ${round + 1}/${ROUNDS}: ${all.length} cases, ${perRound} ms each\n`)
+    const order = shuffle(all)
+    const bench = new Bench({ time: perRound, warmupTime: Math.round(perRound / 4), throws: true })
+    for (const item of order) bench.add(`${item.sdk}: ${item.label}`, item.run)
+    await bench.run()
+    bench.tasks.forEach((task, index) => {
+      const result = task.result
+      if (result.state !== "completed") throw new Error(`${task.name}: ${result.state}`)
+      rounds.get(order[index]!)!.push({ mean: result.latency.mean, p99: result.latency.p99, samples: result.latency.samplesCount })
+    })
+  }
+  const hot: Array<HotResult> = all.map((item) => {
+    const means = rounds.get(item)!.map((r) => r.mean).sort((a, b) => a - b)
+    const p99s = rounds.get(item)!.map((r) => r.p99).sort((a, b) => a - b)
+    const mean = ColdStart.quantile(means, 0.5)
     return {
-      case: all[index]!,
-      opsPerSecond: 1000 / result.latency.mean,
-      meanMicros: result.latency.mean * 1000,
-      p99Micros: result.latency.p99 * 1000,
-      rme: result.latency.rme,
-      samples: result.latency.samplesCount
+      case: item,
+      opsPerSecond: 1000 / mean,
+      meanMicros: mean * 1000,
+      p99Micros: ColdStart.quantile(p99s, 0.5) * 1000,
+      spread: ((means[means.length - 1]! - means[0]!) / mean) * 100,
+      samples: rounds.get(item)!.reduce((sum, r) => sum + r.samples, 0)
     }
   })
   const discoveryDuringTiming = ctx.server.requests() - discoveryBefore
@@ -120,23 +147,36 @@ const main = async () => {
   await ctx.close()
 
   process.stderr.write(`cold start: ${COLD_RUNS} rounds...\n`)
-  const cold = ColdStart.measure(ColdStart.variants({ ours: ctx.oursCookie, reference: ctx.referenceCookie }), COLD_RUNS)
+  const bundles = await ColdStart.buildBundles()
+  const cold = ColdStart.measure(
+    ColdStart.variants({ ours: ctx.oursCookie, reference: ctx.referenceCookie }, bundles),
+    COLD_RUNS
+  )
   const baseline = cold[0]!
 
   const cookieSize = (header: string) => `${header.length} bytes in ${header.split("; ").length} cookie(s)`
   const report = [
     "# auth0-effect vs @auth0/auth0-server-js",
     "",
-    machine(),
+    machine(load),
     "",
     `Session cookie as each SDK wrote the same session: ours ${cookieSize(ctx.oursCookie)}, ` +
     `reference ${cookieSize(ctx.referenceCookie)}. Every iteration builds a fresh \`node:http\` request/response pair.`,
     "",
-    ...(["read", "write", "login", "bad-cookie"] as const).flatMap((group) => [`## ${GROUP_TITLES[group]}`, "", hotTable(hot, group), ""]),
-    `Set-Cookie lines answered by one read: reference ${referenceReadWrites}, ours ${oursReadWrites} (default \`rolling: true\`: ` +
-    `the cookie is re-sealed with a later expiry once at least a second has passed), ours with \`rolling: false\` ${oursFixedReadWrites}.`,
-    `Discovery requests during timing: ${discoveryDuringTiming}.`,
-    "",
+    ...(["read", "write", "login"] as const).flatMap((group) => [
+      `## ${GROUP_TITLES[group]}`,
+      "",
+      hotTable(hot, group),
+      "",
+      ...(group === "read"
+        ? [
+          `Set-Cookie lines answered by one read: reference ${referenceReadWrites}, ours ${oursReadWrites} (default \`rolling: true\`: ` +
+          `the cookie is re-sealed with a later expiry once at least a second has passed), ours with \`rolling: false\` ${oursFixedReadWrites}.`,
+          ""
+        ]
+        : []),
+      ...(group === "login" ? [`Discovery requests during timing: ${discoveryDuringTiming}.`, ""] : [])
+    ]),
     "## 4. Cold start (fresh `node` process, wall time)",
     "",
     "| variant | median ms | p90 ms | min ms | median − baseline |",
@@ -145,7 +185,11 @@ const main = async () => {
       `| ${row.label} | ${fixed(row.median, 0)} | ${fixed(row.p90, 0)} | ${fixed(row.min, 0)} | ${row === baseline ? "" : fixed(row.median - baseline.median, 0)} |`
     ),
     "",
-    "## Cookies that are not a live session",
+    `## ${GROUP_TITLES["bad-cookie"]}`,
+    "",
+    hotTable(hot, "bad-cookie"),
+    "",
+    "What each SDK answers for cookies that are not a live session:",
     "",
     "| cookie | reference getSession | ours getSession | ours expires the cookie |",
     "| --- | --- | --- | --- |",
