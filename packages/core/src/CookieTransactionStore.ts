@@ -18,7 +18,7 @@ import { Auth0Config } from "./Auth0Config.js"
 import * as CookieChunks from "./CookieChunks.js"
 import { nowSeconds } from "./CookieStateStore.js"
 import { StoreError } from "./Errors.js"
-import { type CookieOptions, RequestCookies } from "./RequestCookies.js"
+import { type CookieJar, type CookieOptions, RequestCookies } from "./RequestCookies.js"
 import { Transaction } from "./Session.js"
 import { SessionCrypto } from "./SessionCrypto.js"
 import { TRANSACTION_TTL_SECONDS, type TransactionStoreService } from "./TransactionStore.js"
@@ -37,6 +37,13 @@ export const transactionCookieName = (state: string): string => `${TRANSACTION_C
 
 const decodeTransaction = Schema.decodeUnknownOption(Transaction)
 const encodeTransaction = Schema.encode(Transaction)
+
+/**
+ * At most this many transaction cookies live at once. Each is about half a kilobyte; without a
+ * cap, a user who starts many logins (or a page that triggers them) would grow the Cookie
+ * header past what servers accept (Node: 16 KB), locking the user out until they expire.
+ */
+export const MAX_TRANSACTIONS = 8
 
 /** The cookie transaction store's service; needs `Auth0Config` and `SessionCrypto`. `TransactionStore.cookie` provides the crypto. */
 export const make: Effect.Effect<TransactionStoreService, never, Auth0Config | SessionCrypto> = Effect.gen(
@@ -64,10 +71,29 @@ export const make: Effect.Effect<TransactionStoreService, never, Auth0Config | S
         )
         const token = yield* crypto.encrypt(encoded, { expiresAt })
         const name = transactionCookieName(transaction.state)
+        yield* evictOldest(jar, name, now)
         const options = { ...cookie, maxAge: expiresAt - now }
         // One cookie per transaction: a transaction needing chunks is far outside what flows write.
         const [only] = yield* CookieChunks.split(name, token, options, { maxChunks: 1 })
         jar.set(only!.name, only!.value, options)
+      })
+
+    /**
+     * Makes room for one more transaction: drops unreadable or expired transaction cookies, then
+     * the oldest ones until fewer than {@link MAX_TRANSACTIONS} remain.
+     */
+    const evictOldest = (jar: CookieJar, keep: string, now: number) =>
+      Effect.gen(function*() {
+        const names = jar.names().filter((n) => n.startsWith(TRANSACTION_COOKIE_PREFIX) && n !== keep)
+        if (names.length < MAX_TRANSACTIONS) return
+        const live: Array<{ readonly name: string; readonly createdAt: number }> = []
+        for (const n of names) {
+          const found = Option.flatMap(yield* crypto.decrypt(jar.get(n) ?? ""), decodeTransaction)
+          if (Option.isNone(found) || found.value.createdAt + TRANSACTION_TTL_SECONDS <= now) jar.remove(n, cookie)
+          else live.push({ name: n, createdAt: found.value.createdAt })
+        }
+        live.sort((a, b) => a.createdAt - b.createdAt)
+        for (const old of live.slice(0, Math.max(0, live.length - (MAX_TRANSACTIONS - 1)))) jar.remove(old.name, cookie)
       })
 
     const get: TransactionStoreService["get"] = (state) =>

@@ -55,6 +55,23 @@ describe("CookieTransactionStore", () => {
       expect(yield* browser.request(getTx("stateTabTwo"))).toEqual(Option.some(connect("stateTabTwo")))
     }).pipe(Effect.provide(store())))
 
+  it.effect("keeps at most MAX_TRANSACTIONS cookies, evicting the oldest, so the Cookie header stays bounded", () =>
+    Effect.gen(function*() {
+      const browser = makeCookieBrowser([["__a0_tx.garbage", "not-a-transaction"]])
+      const total = CookieTransactionStore.MAX_TRANSACTIONS + 4
+      for (let i = 0; i < total; i++) {
+        yield* TestClock.adjust("1 second")
+        yield* browser.request(setTx(login(`state-${i}`, i + 1)))
+      }
+      const txCookies = [...browser.cookies.keys()].filter((name) => name.startsWith("__a0_tx."))
+      expect(txCookies).toHaveLength(CookieTransactionStore.MAX_TRANSACTIONS)
+      expect(txCookies).not.toContain("__a0_tx.garbage")
+      for (let i = 0; i < total; i++) {
+        const found = yield* browser.request(getTx(`state-${i}`))
+        expect(Option.isSome(found)).toBe(i >= total - CookieTransactionStore.MAX_TRANSACTIONS)
+      }
+    }).pipe(Effect.provide(store())))
+
   it.effect("any base64url state keys its own cookie", () =>
     checkEffect([FastCheck.stringMatching(/^[A-Za-z0-9_-]{1,64}$/)], (state) =>
       Effect.gen(function*() {
