@@ -176,29 +176,14 @@ export const make = (client: Redis, options: MakeOptions = {}): SessionBackend.S
       yield* exec("DEL", () => transaction.exec())
     })
 
-  const set: SessionBackend.SessionBackendService["set"] = (id, data, ttlSeconds) =>
+  /**
+   * Writes the entry and its index memberships in one MULTI. `onlyIfExists` uses SET ... XX, so
+   * a session deleted meanwhile stays deleted (index members may then point at nothing, which
+   * every reader tolerates). Resolves with whether the entry was written.
+   */
+  const write = (id: string, data: Session.SessionData, ttlSeconds: number, onlyIfExists: boolean) =>
     Effect.gen(function*() {
       // SET EX takes whole positive seconds; a TTL that has already run out means "gone".
-      const ttl = Math.ceil(ttlSeconds)
-      if (!(ttl > 0)) return yield* remove(id)
-      const json = yield* Effect.try({
-        try: () => JSON.stringify(encodeSession(data)),
-        catch: (error) =>
-          new StoreError({
-            reason: "corrupt",
-            message: `Session "${id}" cannot be stored as JSON: ${errorMessage(error)}`,
-            cause: error
-          })
-      })
-      const indexes = indexKeysOf(data)
-      const transaction = client.multi().set(entryKey(id), json, "EX", ttl)
-      for (const index of indexes) transaction.sadd(index, id)
-      transaction.eval(EXTEND_EXPIRY, indexes.length, ...indexes, ttl)
-      yield* exec("SET", () => transaction.exec())
-    })
-
-  const replace: SessionBackend.SessionBackendService["replace"] = (id, data, ttlSeconds) =>
-    Effect.gen(function*() {
       const ttl = Math.ceil(ttlSeconds)
       if (!(ttl > 0)) {
         yield* remove(id)
@@ -213,15 +198,21 @@ export const make = (client: Redis, options: MakeOptions = {}): SessionBackend.S
             cause: error
           })
       })
-      // SET ... XX writes only over an existing entry: a session deleted meanwhile stays deleted.
-      // The index members below may then point at nothing, which every reader tolerates.
       const indexes = indexKeysOf(data)
-      const transaction = client.multi().set(entryKey(id), json, "EX", ttl, "XX")
+      const transaction = onlyIfExists
+        ? client.multi().set(entryKey(id), json, "EX", ttl, "XX")
+        : client.multi().set(entryKey(id), json, "EX", ttl)
       for (const index of indexes) transaction.sadd(index, id)
       transaction.eval(EXTEND_EXPIRY, indexes.length, ...indexes, ttl)
       const replies = yield* exec("SET", () => transaction.exec())
       return replies[0] === "OK"
     })
+
+  const set: SessionBackend.SessionBackendService["set"] = (id, data, ttlSeconds) =>
+    Effect.asVoid(write(id, data, ttlSeconds, false))
+
+  const replace: SessionBackend.SessionBackendService["replace"] = (id, data, ttlSeconds) =>
+    write(id, data, ttlSeconds, true)
 
   const deleteByLogoutClaims: SessionBackend.SessionBackendService["deleteByLogoutClaims"] = (claims) =>
     Effect.gen(function*() {

@@ -40,7 +40,9 @@ const AUTHORIZATION_PARAMS = new Set([
   "login_hint",
   "max_age",
   "prompt",
-  "ui_locales"
+  "ui_locales",
+  "access_type",
+  "scope"
 ])
 
 type Validator = (errors: Array<ValidationError>) => void
