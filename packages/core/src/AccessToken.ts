@@ -8,7 +8,6 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as Encoding from "effect/Encoding"
 import * as Option from "effect/Option"
 import * as AccessTokenAudience from "./AccessTokenAudience.js"
 import { Auth0Config } from "./Auth0Config.js"
@@ -23,6 +22,7 @@ import { StateStore } from "./StateStore.js"
 import * as TokenEndpoint from "./TokenEndpoint.js"
 import * as TokenSets from "./TokenSets.js"
 import { requireSession } from "./UserSession.js"
+import { sha256Base64Url } from "./internal/digest.js"
 
 export interface GetAccessTokenOptions {
   /** The API; defaults to the configured audience. */
@@ -46,11 +46,6 @@ const toAccessToken = (set: TokenSet): AccessToken => ({
   scope: set.scope,
   expiresAt: set.expiresAt
 })
-
-const sha256 = (value: string) =>
-  Effect.promise(() => crypto.subtle.digest("SHA-256", new TextEncoder().encode(value))).pipe(
-    Effect.map((digest) => Encoding.encodeBase64Url(new Uint8Array(digest)))
-  )
 
 /**
  * An access token for `audience` covering `scope`. Fails with {@link MissingSessionError} when
@@ -105,7 +100,7 @@ const refresh = (refreshToken: string, audience: string | undefined, scope: stri
   Effect.gen(function*() {
     const coalescer = yield* RequestCoalescer
     const context = yield* Effect.context<Auth0Config | AuthorizationServer | HttpClient.HttpClient>()
-    const key = `refresh:${yield* sha256(refreshToken)}:${audience ?? ""}:${scope}`
+    const key = `refresh:${yield* sha256Base64Url(refreshToken)}:${audience ?? ""}:${scope}`
     const run = Effect.gen(function*() {
       const config = yield* Auth0Config
       const params: Record<string, string> = { grant_type: "refresh_token", refresh_token: refreshToken }

@@ -5,6 +5,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"
+import { sha256Base64Url } from "./internal/digest.js"
 
 /** The verifier grammar: 43..128 unreserved characters (RFC 7636 §4.1). */
 export const VERIFIER_PATTERN = /^[A-Za-z0-9\-._~]{43,128}$/
@@ -15,10 +16,7 @@ export const makeVerifier: Effect.Effect<string> = Effect.sync(() =>
 )
 
 /** The S256 code challenge: BASE64URL(SHA256(ASCII(code_verifier))) (RFC 7636 §4.2). */
-export const challengeS256 = (verifier: string): Effect.Effect<string> =>
-  Effect.promise(() => crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))).pipe(
-    Effect.map((digest) => Encoding.encodeBase64Url(new Uint8Array(digest)))
-  )
+export const challengeS256 = (verifier: string): Effect.Effect<string> => sha256Base64Url(verifier)
 
 /** A verifier and its S256 challenge. */
 export const make: Effect.Effect<{ readonly verifier: string; readonly challenge: string }> = Effect.flatMap(

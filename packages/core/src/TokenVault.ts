@@ -9,7 +9,6 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as Encoding from "effect/Encoding"
 import * as Option from "effect/Option"
 import { Auth0Config } from "./Auth0Config.js"
 import type { AuthorizationServer } from "./AuthorizationServer.js"
@@ -21,6 +20,7 @@ import { StateStore } from "./StateStore.js"
 import * as TokenEndpoint from "./TokenEndpoint.js"
 import * as TokenSets from "./TokenSets.js"
 import { requireSession } from "./UserSession.js"
+import { sha256Base64Url } from "./internal/digest.js"
 
 /** The token-exchange grant of Token Vault. */
 export const GRANT_TYPE = "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token"
@@ -54,11 +54,6 @@ const toResult = (set: ConnectionTokenSet): ConnectionAccessToken => ({
 
 const sameTarget = (set: ConnectionTokenSet, connection: string, loginHint: string | undefined) =>
   set.connection === connection && set.loginHint === loginHint
-
-const sha256 = (value: string) =>
-  Effect.promise(() => crypto.subtle.digest("SHA-256", new TextEncoder().encode(value))).pipe(
-    Effect.map((digest) => Encoding.encodeBase64Url(new Uint8Array(digest)))
-  )
 
 /**
  * A provider access token for `connection` from Token Vault. A cached token is returned while it
@@ -130,7 +125,7 @@ const exchange = (refreshToken: string, connection: string, loginHint: string | 
   Effect.gen(function*() {
     const coalescer = yield* RequestCoalescer
     const context = yield* Effect.context<Auth0Config | AuthorizationServer | HttpClient.HttpClient>()
-    const key = `vault:${yield* sha256(refreshToken)}:${connection}:${loginHint ?? ""}`
+    const key = `vault:${yield* sha256Base64Url(refreshToken)}:${connection}:${loginHint ?? ""}`
     const params: Record<string, string> = {
       grant_type: GRANT_TYPE,
       subject_token_type: SUBJECT_TOKEN_TYPE,
