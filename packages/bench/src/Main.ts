@@ -2,7 +2,7 @@
  * `pnpm bench`: times every case with tinybench, measures cold start in fresh processes, and
  * prints one markdown report, also written to results/latest.md.
  *
- * Environment: BENCH_TIME_MS (per task, default 1500), BENCH_COLD_RUNS (default 20).
+ * Environment: BENCH_TIME_MS (per case over all rounds, default 3000), BENCH_COLD_RUNS (default 20).
  */
 import { execSync } from "node:child_process"
 import { readFileSync, mkdirSync, writeFileSync } from "node:fs"
@@ -12,9 +12,9 @@ import { behaviour, type Case, cases, setup } from "./Cases.js"
 import * as ColdStart from "./ColdStart.js"
 import { nodeRequest, setCookies } from "./Fixtures.js"
 
-const TIME_MS = Number(process.env["BENCH_TIME_MS"] ?? 1500)
+const TIME_MS = Number(process.env["BENCH_TIME_MS"] ?? 3000)
 const COLD_RUNS = Number(process.env["BENCH_COLD_RUNS"] ?? 20)
-const ROUNDS = 3
+const ROUNDS = 5
 
 const shuffle = <A>(items: ReadonlyArray<A>): Array<A> => {
   const out = [...items]
