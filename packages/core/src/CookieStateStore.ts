@@ -41,6 +41,22 @@ export const sessionExpiry = (
   now: number
 ): number => Math.floor(Math.min(now + session.inactivityDuration, createdAt + session.absoluteDuration))
 
+/**
+ * The least extension worth re-sealing a rolling session for: a hundredth of the inactivity
+ * period, at least a minute, at most a tenth of it (about 14 minutes for the default day).
+ * Renewing on every read would re-encrypt and resend the whole cookie (or rewrite the backend
+ * entry) on nearly every response; this way the expiry lags by at most this much.
+ */
+export const renewThreshold = (session: ResolvedConfig["options"]["session"]): number =>
+  Math.min(Math.max(60, session.inactivityDuration / 100), session.inactivityDuration / 10)
+
+/** Whether a read should extend a rolling session sealed to expire at `current` to `renewed`. */
+export const shouldRenew = (
+  session: ResolvedConfig["options"]["session"],
+  renewed: number,
+  current: number
+): boolean => session.rolling && renewed - current >= renewThreshold(session)
+
 /** The session cookie's attributes: always HttpOnly; Secure unless configured off. */
 export const sessionCookieOptions = (config: ResolvedConfig): CookieOptions => {
   const { secure, sameSite, path, domain } = config.options.cookie
@@ -101,7 +117,8 @@ export const make: Effect.Effect<StateStoreService, never, Auth0Config | Session
       clearCookies(jar, name, cookie)
       return Option.none()
     }
-    if (lifetime.rolling && expiresAt > decrypted.value.expiresAt) {
+    // Re-sealed when worth extending, or when an old secret sealed it (rotation).
+    if (!decrypted.value.currentKey || shouldRenew(lifetime, expiresAt, decrypted.value.expiresAt)) {
       // The payload decoded as a session, so it can be sealed again as it is.
       yield* write(jar, decrypted.value.payload, expiresAt, now)
     }

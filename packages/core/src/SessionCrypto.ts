@@ -41,6 +41,8 @@ export const MAX_TOKEN_LENGTH = 64 * 1024
 export interface DecryptedToken {
   readonly payload: unknown
   readonly expiresAt: number
+  /** Sealed with the current (first) secret; `false` means it should be re-sealed (rotation). */
+  readonly currentKey: boolean
 }
 
 export interface SessionCryptoService {
@@ -136,11 +138,11 @@ export const fromKeys = (keys: ReadonlyArray<DerivedKey>): SessionCryptoService 
   const byKid = new Map<string, CryptoKey>()
   for (const { kid, key } of keys) if (!byKid.has(kid)) byKid.set(kid, key)
 
-  const toResult = (result: CompactDecryptResult, nowSeconds: number): DecryptedToken | undefined => {
+  const toResult = (result: CompactDecryptResult, nowSeconds: number, currentKey: boolean): DecryptedToken | undefined => {
     const exp = (result.protectedHeader as { readonly exp?: unknown } | undefined)?.exp
     if (typeof exp !== "number" || !(exp > nowSeconds)) return undefined
     try {
-      return { payload: JSON.parse(utf8Decoder.decode(result.plaintext)), expiresAt: exp }
+      return { payload: JSON.parse(utf8Decoder.decode(result.plaintext)), expiresAt: exp, currentKey }
     } catch {
       return undefined
     }
@@ -156,14 +158,15 @@ export const fromKeys = (keys: ReadonlyArray<DerivedKey>): SessionCryptoService 
       return key
     }
     try {
-      return toResult(await compactDecrypt(token, resolveKey, DECRYPT_OPTIONS), nowSeconds)
+      const result = await compactDecrypt(token, resolveKey, DECRYPT_OPTIONS)
+      return toResult(result, nowSeconds, result.protectedHeader.kid === current.kid)
     } catch (error) {
       if (error !== UNKNOWN_KID) return undefined
     }
     // Not one of our fingerprints: the header is not trusted, so try each key in turn.
     for (const { key } of keys) {
       try {
-        return toResult(await compactDecrypt(token, key, DECRYPT_OPTIONS), nowSeconds)
+        return toResult(await compactDecrypt(token, key, DECRYPT_OPTIONS), nowSeconds, false)
       } catch {
         // next key
       }

@@ -17,7 +17,7 @@ import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"
 import * as Option from "effect/Option"
 import { Auth0Config } from "./Auth0Config.js"
-import { clearCookies, nowSeconds, sessionCookieOptions, sessionExpiry, writeChunked } from "./CookieStateStore.js"
+import { clearCookies, nowSeconds, sessionCookieOptions, sessionExpiry, shouldRenew, writeChunked } from "./CookieStateStore.js"
 import { type CookieJar, RequestCookies } from "./RequestCookies.js"
 import { SessionBackend } from "./SessionBackend.js"
 import { SessionCrypto } from "./SessionCrypto.js"
@@ -50,7 +50,7 @@ export const make: Effect.Effect<StateStoreService, never, Auth0Config | Session
       if (raw === undefined) return Effect.succeedNone
       return Effect.map(
         crypto.decryptToken(raw),
-        Option.filter((token): token is { readonly payload: string; readonly expiresAt: number } =>
+        Option.filter((token): token is { readonly payload: string; readonly expiresAt: number; readonly currentKey: boolean } =>
           typeof token.payload === "string" && SESSION_ID_PATTERN.test(token.payload)
         )
       )
@@ -84,7 +84,8 @@ export const make: Effect.Effect<StateStoreService, never, Auth0Config | Session
         clearCookies(jar, name, cookie)
         return Option.none()
       }
-      if (lifetime.rolling && expiresAt > token.value.expiresAt) {
+      // Re-sealed when worth extending, or when an old secret sealed it (rotation).
+    if (!token.value.currentKey || shouldRenew(lifetime, expiresAt, token.value.expiresAt)) {
         if (!(yield* backend.replace(id, found.value, expiresAt - now))) {
           clearCookies(jar, name, cookie)
           return Option.none()

@@ -11,6 +11,7 @@ import { makeCookieBrowser } from "./helpers/cookieBrowser.js"
 import { type TestConfigOverrides, testConfig } from "./helpers/config.js"
 import { checkEffect } from "./helpers/property.js"
 import { normalize, sessionArb, sessionAt, tokenArb } from "./helpers/sessions.js"
+import * as CookieStateStore from "../src/CookieStateStore.js"
 
 const NAME = "__a0_session"
 const HOUR = 3600
@@ -177,6 +178,22 @@ describe("CookieStateStore", () => {
       }).pipe(Effect.provide(cookieStore())))
   })
 
+  it.effect("a rolling read re-seals the cookie only once the extension passes the renew threshold", () =>
+    Effect.gen(function*() {
+      const browser = makeCookieBrowser()
+      yield* browser.request(setSession(sessionAt(0)))
+      // Default inactivity: one day, so the threshold is 864 s.
+      expect(CookieStateStore.renewThreshold({ rolling: true, inactivityDuration: 86_400, absoluteDuration: 3 * 86_400 })).toBe(864)
+      for (const step of ["1 second", "5 minutes", "8 minutes"] as const) {
+        yield* TestClock.adjust(step)
+        expect(Option.isSome(yield* browser.request(getSession))).toBe(true)
+        expect(browser.lastSetCookies()).toEqual([])
+      }
+      yield* TestClock.adjust("2 minutes")
+      expect(Option.isSome(yield* browser.request(getSession))).toBe(true)
+      expect(browser.lastSetCookies()).toHaveLength(1)
+    }).pipe(Effect.provide(cookieStore())))
+
   it.effect("secret rotation: a cookie made with the old secret reads, and is re-sealed with the new one", () =>
     Effect.gen(function*() {
       const OLD = "old-secret-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -187,7 +204,7 @@ describe("CookieStateStore", () => {
       yield* TestClock.adjust("1 minute")
       const rotated = cookieStore({ secret: [NEW, OLD] })
       expect(yield* browser.request(getSession).pipe(Effect.provide(rotated))).toEqual(Option.some(data))
-      // The rolling renewal re-sealed it with NEW: NEW alone now reads it, OLD alone does not.
+      // Read with an old secret, so re-sealed with NEW: NEW alone now reads it, OLD alone does not.
       expect(browser.lastSetCookies()).toHaveLength(1)
       const copy = makeCookieBrowser(browser.cookies)
       expect(yield* copy.request(getSession).pipe(Effect.provide(cookieStore({ secret: OLD })))).toEqual(Option.none())
