@@ -6,14 +6,15 @@
  *
  * @since 0.1.0
  */
-import * as jose from "jose"
+import type * as jose from "jose"
+import { decodeJwt } from "jose/jwt/decode"
 
 /** `false` only for a decodable JWT whose `aud` does not contain `audience`. */
 export const allows = (accessToken: string, audience: string): boolean => {
   if (accessToken.split(".").length !== 3) return true
   let claims: jose.JWTPayload
   try {
-    claims = jose.decodeJwt(accessToken)
+    claims = decodeJwt(accessToken)
   } catch {
     return true
   }

@@ -13,7 +13,9 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
-import * as jose from "jose"
+import type * as jose from "jose"
+import { createLocalJWKSet } from "jose/jwks/local"
+import { JWKSMultipleMatchingKeys, JWKSNoMatchingKey } from "jose/errors"
 import { Auth0Config } from "./Auth0Config.js"
 import { DiscoveryError, TransportError } from "./Errors.js"
 import * as Http from "./internal/http.js"
@@ -127,7 +129,7 @@ export const make = (
       const meta = metadataCache && now - metadataCache.fetchedAt < ttlMs ? metadataCache.value : yield* loadMetadata
       if (!metadataCache || metadataCache.value !== meta) metadataCache = { value: meta, fetchedAt: now }
       const jwks = yield* fetchJson(meta.jwks_uri, Jwks, "JWKS")
-      const value = jose.createLocalJWKSet(jwks as unknown as jose.JSONWebKeySet)
+      const value = createLocalJWKSet(jwks as unknown as jose.JSONWebKeySet)
       jwksCache = { value, fetchedAt: now }
       return value
     }))
@@ -144,7 +146,7 @@ export const make = (
       if (first._tag === "Right") return first.right as jose.CryptoKey
       const now = yield* Clock.currentTimeMillis
       if (
-        first.left instanceof jose.errors.JWKSNoMatchingKey &&
+        first.left instanceof JWKSNoMatchingKey &&
         now - lastUnknownKidRefetch >= JWKS_REFETCH_COOLDOWN_SECONDS * 1000
       ) {
         lastUnknownKidRefetch = now
@@ -161,7 +163,7 @@ export const make = (
 const keyError = (error: unknown, header: jose.JWSHeaderParameters) =>
   new DiscoveryError({
     reason: "unknown_key",
-    message: error instanceof jose.errors.JWKSMultipleMatchingKeys
+    message: error instanceof JWKSMultipleMatchingKeys
       ? `Several JWKS keys match kid "${header.kid ?? ""}"`
       : `No key in the JWKS matches kid "${header.kid ?? "(none)"}" and alg "${header.alg ?? "(none)"}"`,
     cause: error

@@ -6,7 +6,9 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as jose from "jose"
+import type * as jose from "jose"
+import { decodeProtectedHeader } from "jose/decode/protected_header"
+import { compactVerify } from "jose/jws/compact/verify"
 import { Auth0Config } from "./Auth0Config.js"
 import { AuthorizationServer } from "./AuthorizationServer.js"
 import { BackchannelLogoutError } from "./Errors.js"
@@ -64,7 +66,7 @@ export const handleBackchannelLogout = Effect.fn("handleBackchannelLogout")(func
   const server = yield* AuthorizationServer
   if (typeof logoutToken !== "string" || logoutToken.length === 0) return yield* reject("it is empty")
   const header = yield* Effect.try({
-    try: () => jose.decodeProtectedHeader(logoutToken),
+    try: () => decodeProtectedHeader(logoutToken),
     catch: () => reject("not a compact JWS")
   })
   if (typeof header.alg !== "string" || !SUPPORTED_ALGORITHMS.includes(header.alg)) {
@@ -81,7 +83,7 @@ export const handleBackchannelLogout = Effect.fn("handleBackchannelLogout")(func
       }))
   )
   const verified = yield* Effect.tryPromise({
-    try: () => jose.compactVerify(logoutToken, key, { algorithms: [header.alg as string] }),
+    try: () => compactVerify(logoutToken, key, { algorithms: [header.alg as string] }),
     catch: () => reject("the signature does not verify")
   })
   const claims = yield* Effect.try({

@@ -5,7 +5,9 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import * as jose from "jose"
+import type * as jose from "jose"
+import { decodeProtectedHeader } from "jose/decode/protected_header"
+import { compactVerify } from "jose/jws/compact/verify"
 import type { KeyResolver } from "./AuthorizationServer.js"
 import { IdTokenValidationError } from "./Errors.js"
 import type { DiscoveryError, TransportError } from "./Errors.js"
@@ -113,7 +115,7 @@ export const validate = (
 ): Effect.Effect<Claims, IdTokenValidationError | DiscoveryError | TransportError> =>
   Effect.gen(function*() {
     const header = yield* Effect.try({
-      try: () => jose.decodeProtectedHeader(idToken),
+      try: () => decodeProtectedHeader(idToken),
       catch: () => invalid("malformed", "not a compact JWS")
     })
     const algError = checkAlgorithm(header.alg, expected.advertisedAlgorithms)
@@ -126,7 +128,7 @@ export const validate = (
         }))
     )
     const verified = yield* Effect.tryPromise({
-      try: () => jose.compactVerify(idToken, key, { algorithms: [header.alg as string] }),
+      try: () => compactVerify(idToken, key, { algorithms: [header.alg as string] }),
       catch: () => invalid("signature", "the signature does not verify")
     })
     const claims = yield* Effect.try({

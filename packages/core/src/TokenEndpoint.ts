@@ -11,7 +11,9 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"
 import * as Schema from "effect/Schema"
-import * as jose from "jose"
+import type * as jose from "jose"
+import { SignJWT } from "jose/jwt/sign"
+import { importJWK, importPKCS8 } from "jose/key/import"
 import type { ClientAuth, ResolvedConfig } from "./Auth0Config.js"
 import { Auth0Config } from "./Auth0Config.js"
 import { AuthorizationServer } from "./AuthorizationServer.js"
@@ -43,8 +45,8 @@ const importSigningKey = (auth: Extract<ClientAuth, { method: "private_key_jwt" 
   Effect.tryPromise({
     try: () =>
       typeof auth.key === "string"
-        ? jose.importPKCS8(auth.key, auth.alg)
-        : jose.importJWK(auth.key as jose.JWK, auth.alg),
+        ? importPKCS8(auth.key, auth.alg)
+        : importJWK(auth.key as jose.JWK, auth.alg),
     catch: (cause) =>
       new ConfigurationError({
         field: "clientAssertionSigningKey",
@@ -61,7 +63,7 @@ export const clientAssertion = (config: ResolvedConfig, auth: Extract<ClientAuth
     const jti = Encoding.encodeBase64Url(crypto.getRandomValues(new Uint8Array(16)))
     const kid = typeof auth.key === "object" && typeof auth.key["kid"] === "string" ? auth.key["kid"] : undefined
     return yield* Effect.promise(() =>
-      new jose.SignJWT({})
+      new SignJWT({})
         .setProtectedHeader(kid ? { alg: auth.alg, kid } : { alg: auth.alg })
         .setIssuer(config.clientId)
         .setSubject(config.clientId)
