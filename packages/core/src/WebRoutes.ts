@@ -101,6 +101,15 @@ const redirect = (location: string, headers: Headers): Response => {
   return new Response(null, { status: 302, headers })
 }
 
+/** `response` plus the `Set-Cookie` headers of `from`. */
+const withCookies = (response: Response, from: Headers): Response => {
+  const cookies = from.getSetCookie()
+  if (cookies.length === 0) return response
+  const headers = new Headers(response.headers)
+  for (const cookie of cookies) headers.append("set-cookie", cookie)
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers })
+}
+
 /** The HTTP status for a failure: the client's fault (400/401) or ours and the tenant's (500). */
 export const statusOf = (error: unknown): number => {
   if (!(error instanceof Auth0Error)) return 500
@@ -178,8 +187,7 @@ export const createAuthHandler = (client: AuthRoutesClient, options: AuthHandler
     return defaultErrorResponse(error, route, status)
   }
 
-  const login = async (request: Request, url: URL): Promise<Response> => {
-    const headers = new Headers()
+  const login = async (request: Request, url: URL, headers: Headers): Promise<Response> => {
     const target = safeReturnTo(url.searchParams.get("returnTo")) ?? returnTo
     const params = typeof authorizationParams === "function" ? authorizationParams(request) : authorizationParams
     const authorizeUrl = await client.startInteractiveLogin(
@@ -189,14 +197,12 @@ export const createAuthHandler = (client: AuthRoutesClient, options: AuthHandler
     return redirect(authorizeUrl.href, headers)
   }
 
-  const callback = async (request: Request): Promise<Response> => {
-    const headers = new Headers()
+  const callback = async (request: Request, headers: Headers): Promise<Response> => {
     const result = await client.handleCallback(request.url, { request, headers })
     return redirect(returnToOf(result.appState) ?? returnTo, headers)
   }
 
-  const logout = async (request: Request, url: URL): Promise<Response> => {
-    const headers = new Headers()
+  const logout = async (request: Request, url: URL, headers: Headers): Promise<Response> => {
     const path = safeReturnTo(url.searchParams.get("returnTo")) ?? logoutReturnTo
     const logoutUrl = await client.logout({ returnTo: new URL(path, baseUrl ?? url.origin).href }, { request, headers })
     return redirect(logoutUrl.href, headers)
@@ -216,10 +222,16 @@ export const createAuthHandler = (client: AuthRoutesClient, options: AuthHandler
     else if (url.pathname === callbackPath && method === "GET") route = "callback"
     else if (url.pathname === logoutPath && (method === "GET" || method === "POST")) route = "logout"
     else return undefined
+    // Cookies the flow set (a consumed transaction's removal above all) go out even on failure.
+    const headers = new Headers()
     try {
-      return route === "login" ? await login(request, url) : route === "callback" ? await callback(request) : await logout(request, url)
+      return route === "login"
+        ? await login(request, url, headers)
+        : route === "callback"
+        ? await callback(request, headers)
+        : await logout(request, url, headers)
     } catch (error) {
-      return fail(error, request, route)
+      return withCookies(await fail(error, request, route), headers)
     }
   }
 }

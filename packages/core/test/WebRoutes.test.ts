@@ -196,6 +196,19 @@ describe("createAuthHandler", () => {
       }
     })
 
+    it("a failed callback still sends the cookies the flow set (the consumed transaction's removal)", async () => {
+      const client: AuthRoutesClient = {
+        ...stubClient().client,
+        handleCallback: async (_url, { headers }) => {
+          headers.append("set-cookie", "__a0_tx.s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax")
+          throw new TokenEndpointError({ message: "invalid_grant", status: 400, error: "invalid_grant", errorDescription: undefined })
+        }
+      }
+      const response = await createAuthHandler(client)(get("/auth/callback?code=c&state=s"))
+      expect(response?.status).toBe(400)
+      expect(response?.headers.getSetCookie()).toEqual(["__a0_tx.s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"])
+    })
+
     it("maps each kind to a status", () => {
       const tokenError = (error: string) => new TokenEndpointError({ message: error, status: 400, error, errorDescription: undefined })
       expect(statusOf(tokenError("invalid_grant"))).toBe(400)
