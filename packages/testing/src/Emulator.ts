@@ -112,11 +112,28 @@ export interface Emulator {
   /** Requests seen for a path (and below it); for /oauth/token optionally per grant_type. */
   requestCount(path: string, grantType?: string): number
   resetCounts(): void
+  /**
+   * Options for the SDK (`new ServerClient(...)`, `Auth0.layer(...)`) that make it a client of this
+   * emulator: `domain` is the loopback origin, so `allowInsecureHttp` is on, and cookies are not
+   * `Secure` (plain http). For tests and local development only.
+   */
+  sdkOptions(options?: { clientId?: string; redirectUri?: string; secret?: string }): EmulatorSdkOptions
   /** URL of the fake third-party API for a connection, e.g. thirdPartyApiUrl("google-oauth2") => .../thirdparty/google-oauth2/calendar/events */
   thirdPartyApiUrl(connection: string, path?: string): string
   /** Seeds a connected account for a user (sub or email) without the connect flow. */
   addConnectedAccount(user: string, account: { connection: string; scopes?: string[] }): Promise<{ id: string }>
   stop(): Promise<void>
+}
+
+/** What {@link Emulator.sdkOptions} returns: a valid SDK configuration for one of the emulator's clients. */
+export interface EmulatorSdkOptions {
+  readonly domain: string
+  readonly allowInsecureHttp: true
+  readonly clientId: string
+  readonly clientSecret?: string
+  readonly secret: string
+  readonly redirectUri?: string
+  readonly cookie: { readonly secure: false }
 }
 
 export const DEFAULT_CLIENT_ID = "test-client"
@@ -254,6 +271,8 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
   const provider = makeProvider(state, key)
   const providerCallback = provider.callback()
   const firstClient = [...clients.values()][0]!
+  // Encrypts the cookies of SDKs configured through sdkOptions(); random per emulator.
+  const sdkSecret = randomId(48)
 
   const findUser = (user: string): UserRecord | undefined =>
     state.users.get(user) ?? [...state.users.values()].find((u) => u.claims["email"] === user)
@@ -424,6 +443,20 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
 
     resetCounts: () => state.counts.clear(),
 
+    sdkOptions: (options = {}) => {
+      const client = clients.get(options.clientId ?? firstClient.clientId)
+      if (!client) throw new Error(`Unknown client ${options.clientId}`)
+      const redirectUri = options.redirectUri ?? client.redirectUris[0]
+      return {
+        domain: origin,
+        allowInsecureHttp: true,
+        clientId: client.clientId,
+        ...(client.clientSecret !== undefined ? { clientSecret: client.clientSecret } : {}),
+        secret: options.secret ?? sdkSecret,
+        ...(redirectUri !== undefined ? { redirectUri } : {}),
+        cookie: { secure: false }
+      }
+    },
     thirdPartyApiUrl: (connection, path = "calendar/events") =>
       `${origin}/thirdparty/${encodeURIComponent(connection)}/${path.replace(/^\//, "")}`,
 

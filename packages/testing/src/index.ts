@@ -10,6 +10,7 @@ export {
   type Emulator,
   type EmulatorClient,
   type EmulatorOptions,
+  type EmulatorSdkOptions,
   type LogoutTokenOptions
 } from "./Emulator.js"
 export { EmulatorService, EmulatorStartError } from "./EmulatorService.js"

@@ -36,13 +36,7 @@ export const emulatorOptions = (overrides: Partial<EmulatorOptions> = {}): Emula
 })
 
 export const sdkOptions = (emulator: Emulator, overrides: Record<string, unknown> = {}) => ({
-  domain: emulator.origin,
-  allowInsecureHttp: true,
-  clientId: "app",
-  clientSecret: CLIENT_SECRET,
-  secret: "integration-secret-0123456789-abcdefghijkl",
-  redirectUri: APP_CALLBACK,
-  cookie: { secure: false },
+  ...emulator.sdkOptions({ clientId: "app", redirectUri: APP_CALLBACK }),
   ...overrides
 })
 
