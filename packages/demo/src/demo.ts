@@ -166,7 +166,14 @@ export const startDemo = async (options: DemoOptions = {}): Promise<Demo> => {
       // A fresh secret each run: sessions live in this process's memory anyway.
       secret: randomBytes(32).toString("base64url"),
       redirectUri: `${origin}/callback`,
-      authorizationParams: { scope: "openid profile email offline_access" },
+      authorizationParams: {
+        scope: {
+          // Login (no audience).
+          "": "openid profile email offline_access",
+          // The recommended My Account scope map: one token serves connect, list and delete.
+          [`${emulator.origin}/me/`]: MY_ACCOUNT_SCOPES.join(" ")
+        }
+      },
       // LOCAL ONLY: the emulator speaks plain http on loopback, and so does this app. Never set
       // either of these in production.
       allowInsecureHttp: true,
