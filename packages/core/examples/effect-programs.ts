@@ -75,3 +75,9 @@ export const handle = async <A, E>(
   const exit = await runtime.runPromiseExit(Effect.provideService(program, RequestCookies, jar))
   return { exit, setCookie: jar.setCookieHeaders() }
 }
+
+/** A page that only makes sense logged in: MissingSessionError otherwise. */
+export const accountPage = Effect.gen(function*() {
+  const session = yield* UserSession.requireSession
+  return { sub: session.user.sub, apis: session.tokenSets.map((set) => set.audience) }
+})

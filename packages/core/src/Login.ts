@@ -7,8 +7,7 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { Auth0Config, DEFAULT_SCOPE } from "./Auth0Config.js"
-import type { ResolvedConfig } from "./Auth0Config.js"
+import { Auth0Config } from "./Auth0Config.js"
 import { AuthorizationServer } from "./AuthorizationServer.js"
 import {
   AccessTokenError,
@@ -22,12 +21,13 @@ import {
 import * as IdToken from "./IdToken.js"
 import * as Pkce from "./Pkce.js"
 import * as Randomness from "./Randomness.js"
-import type { SessionData, UserClaims } from "./Session.js"
+import type { SessionData } from "./Session.js"
 import * as Scopes from "./Scopes.js"
 import { StateStore } from "./StateStore.js"
 import * as TokenEndpoint from "./TokenEndpoint.js"
 import { TransactionStore } from "./TransactionStore.js"
 import * as CallbackUrl from "./CallbackUrl.js"
+import { configuredScope, userClaims } from "./internal/claims.js"
 import * as AccessTokenAudience from "./AccessTokenAudience.js"
 
 /** Authorization parameters a login may carry; SDK-owned ones (state, nonce, PKCE) are refused. */
@@ -61,10 +61,6 @@ const RESERVED = new Set([
 
 /** The audience key under which a token set without an explicit audience is stored. */
 export const DEFAULT_AUDIENCE = "default"
-
-/** Configured scopes for an audience, or the SDK default when none is configured at all. */
-export const configuredScope = (config: ResolvedConfig, audience: string | undefined): string =>
-  config.scopes.size === 0 ? DEFAULT_SCOPE : (config.scopes.get(audience ?? "") ?? "")
 
 /**
  * Starts a login: creates state, nonce and a PKCE verifier, stores them in a transaction keyed
@@ -151,16 +147,6 @@ export const startInteractiveLogin = Effect.fn("startInteractiveLogin")(function
   url.searchParams.set("request_uri", requestUri)
   return url
 })
-
-/** Claims that describe the token rather than the user; not kept in the session's `user`. */
-const PROTOCOL_CLAIMS = ["iss", "aud", "exp", "iat", "nbf", "jti", "nonce", "azp", "at_hash", "c_hash", "s_hash", "sid"]
-
-/** The user claims to keep from an ID token. */
-export const userClaims = (claims: IdToken.Claims): UserClaims => {
-  const user: Record<string, unknown> = { ...claims }
-  for (const claim of PROTOCOL_CLAIMS) delete user[claim]
-  return user as UserClaims
-}
 
 /**
  * Completes a login from the callback URL: checks state against a stored transaction, turns a
