@@ -156,6 +156,21 @@ describe("My Account API and Token Vault", () => {
     expect(body.validation_errors!.find((e) => e.field === "authorization_params")!.pointer).toBe("/authorization_params/evil")
   })
 
+  it("accepts every authorization_params key of Auth0's API definition, access_type and scope included", async () => {
+    const response = await api("/connect", ada.token, {
+      method: "POST",
+      body: {
+        connection: "google-oauth2",
+        redirect_uri: CONNECT_CALLBACK,
+        state: "state-params",
+        code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        code_challenge_method: "S256",
+        authorization_params: { access_type: "offline", scope: "https://www.googleapis.com/auth/calendar", prompt: "consent", login_hint: "ada@example.com" }
+      }
+    })
+    expect(response.status).toBe(201)
+  })
+
   it("401 without a token, with a foreign token or a token for another audience", async () => {
     expect((await api("/accounts", undefined)).status).toBe(401)
     const foreign = await new jose.SignJWT({ scope: ALL })
