@@ -101,6 +101,12 @@ export interface Emulator {
   connect(connectUri: string, options?: { deny?: boolean; error?: string; errorDescription?: string }): Promise<string>
   /** Signs a logout_token and POSTs it to the client's backchannelLogoutUri; resolves with the HTTP status the app answered. */
   sendBackchannelLogout(options: { clientId?: string; sub?: string; sid?: string }): Promise<number>
+  /**
+   * Signs any payload as a JWT with the tenant key (RS256, the JWKS `kid`), or with a key that is
+   * not in the JWKS (`foreignKey`): for tests that feed an app crafted tokens, e.g. an ID token
+   * served through `fault("/oauth/token", { status: 200, body })`.
+   */
+  signToken(payload: Record<string, unknown>, options?: { foreignKey?: boolean; typ?: string }): Promise<string>
   /** Builds (but does not send) a signed logout token; options break it on purpose. */
   makeLogoutToken(options: LogoutTokenOptions): Promise<string>
   /**
@@ -417,6 +423,8 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     },
 
     makeLogoutToken,
+    signToken: async (payload, options = {}) =>
+      signJwt(options.foreignKey ? await makeTenantKey() : key, payload as jose.JWTPayload, options.typ),
 
     fault: (endpoint, f) => {
       const fault: Fault = {
