@@ -171,7 +171,7 @@ const main = async () => {
       ...(group === "read"
         ? [
           `Set-Cookie lines answered by one read: reference ${referenceReadWrites}, ours ${oursReadWrites} (default \`rolling: true\`: ` +
-          `the cookie is re-sealed with a later expiry once at least a second has passed), ours with \`rolling: false\` ${oursFixedReadWrites}.`,
+          `the cookie is re-sealed with a later expiry once that gains at least 1/100 of the inactivity period, about 14 min by default), ours with \`rolling: false\` ${oursFixedReadWrites}.`,
           ""
         ]
         : []),
