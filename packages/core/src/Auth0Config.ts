@@ -181,7 +181,7 @@ const resolveClientAuth = (options: Auth0Options): Effect.Effect<ClientAuth, Con
   return Effect.succeed({ method, secret: options.clientSecret })
 }
 
-const checkUrl = (field: string, value: string | undefined, allowInsecureHttp: boolean) =>
+const checkUrl = (field: string, value: string | undefined) =>
   Effect.suspend(() => {
     if (value === undefined) return Effect.void
     let url: URL
@@ -191,7 +191,7 @@ const checkUrl = (field: string, value: string | undefined, allowInsecureHttp: b
       return Effect.fail(fail(field, `"${value}" is not an absolute URL`))
     }
     if (url.protocol === "https:") return Effect.void
-    if (url.protocol === "http:" && (isLoopbackHost(url.hostname) || allowInsecureHttp)) return Effect.void
+    if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return Effect.void
     return Effect.fail(fail(field, "must be an https URL (http only for loopback hosts)"))
   })
 
@@ -201,7 +201,11 @@ export const resolve = (input: unknown): Effect.Effect<ResolvedConfig, Configura
     const options = yield* decodeOptions(input)
     const origin = yield* resolveOrigin(options.domain, options.allowInsecureHttp)
     const clientAuth = yield* resolveClientAuth(options)
-    yield* checkUrl("redirectUri", options.redirectUri, options.allowInsecureHttp)
+    yield* checkUrl("redirectUri", options.redirectUri)
+    // Browsers drop SameSite=None cookies that are not Secure: the session would silently vanish.
+    if (options.cookie.sameSite === "none" && !options.cookie.secure) {
+      return yield* fail("cookie.sameSite", "\"none\" requires cookie.secure (browsers drop insecure SameSite=None cookies)")
+    }
     const { audience, scope, ...rest } = options.authorizationParams
     const scopes = new Map<string, string>()
     if (typeof scope === "string") scopes.set(audience ?? "", scope)

@@ -40,7 +40,9 @@ describe("configuration", () => {
     ["a relative redirect URI", { redirectUri: "/callback" }, "redirectUri", /absolute URL/],
     ["an http redirect URI to a public host", { redirectUri: "http://app.example.com/callback" }, "redirectUri", /https/],
     ["authorization params owned by the SDK", { authorizationParams: { state: "fixed" } }, "authorizationParams.state", /set by the SDK/],
-    ["a negative timeout", { httpTimeoutMs: -1 }, "httpTimeoutMs", /.+/]
+    ["a negative timeout", { httpTimeoutMs: -1 }, "httpTimeoutMs", /.+/],
+    ["SameSite=None without Secure", { cookie: { sameSite: "none", secure: false } }, "cookie.sameSite", /requires cookie.secure/],
+    ["an http redirect URI to a public host even with allowInsecureHttp", { redirectUri: "http://app.example.com/cb", allowInsecureHttp: true }, "redirectUri", /loopback/]
   ]
   for (const [name, override, field, message] of bad) {
     it.effect(`refuses ${name}, naming "${field}"`, () =>
