@@ -5,14 +5,11 @@
  * and can answer the next request to a path themselves (`tenant.answer(...)`).
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Auth0 from "../../src/Auth0.js"
-import type { Auth0Config } from "../../src/Auth0Config.js"
-import type { AuthorizationServer } from "../../src/AuthorizationServer.js"
-import type { RequestCoalescer } from "../../src/RequestCoalescer.js"
 import { RequestCookies } from "../../src/RequestCookies.js"
+import type { FacadeServices } from "../../src/ServerClient.js"
 import type { SessionData } from "../../src/Session.js"
 import { StateStore } from "../../src/StateStore.js"
 import { TransactionStore } from "../../src/TransactionStore.js"
@@ -206,14 +203,7 @@ export const approve = (tenant: FakeTenant, connectUrl: URL): string =>
     connectUrl.searchParams.get("ticket")!.slice("ticket-".length)
   )
 
-export type FlowServices =
-  | Auth0Config
-  | AuthorizationServer
-  | RequestCoalescer
-  | HttpClient.HttpClient
-  | StateStore
-  | TransactionStore
-  | RequestCookies
+export type FlowServices = FacadeServices | RequestCookies
 
 /** Every service the flows need, over the fake tenant; `options` replace the test configuration's keys. */
 export const flowLayer = (tenant: FakeTenant, options: Record<string, unknown> = {}): Layer.Layer<FlowServices> => {
