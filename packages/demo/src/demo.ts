@@ -363,7 +363,7 @@ const home = async (app: AppContext, storeOptions: StoreOptions): Promise<void> 
 
 /** Starts a login; `returnTo` rides along in the transaction's appState, checked to stay on this app. */
 const login = async (app: AppContext, url: URL, storeOptions: StoreOptions): Promise<void> => {
-  const returnTo = safeReturnTo(url.searchParams.get("returnTo"), app.origin)
+  const returnTo = safeReturnTo(url.searchParams.get("returnTo"))
   const to = await app.auth0.startInteractiveLogin({ appState: { returnTo } }, storeOptions)
   return redirect(storeOptions.res, to.href)
 }
@@ -381,7 +381,7 @@ const callback = async (app: AppContext, url: URL, storeOptions: StoreOptions): 
   const result = await app.auth0.handleCallback(url, storeOptions)
   const appState = result.appState as { readonly returnTo?: unknown } | undefined
   const fallback = result._tag === "Connect" ? "/connections" : "/"
-  const target = safeReturnTo(appState?.returnTo, app.origin)
+  const target = safeReturnTo(appState?.returnTo)
   return redirect(storeOptions.res, target === "/" ? fallback : target)
 }
 

@@ -1,17 +1,10 @@
 /**
- * Where to send the browser after login: only a path on this app. Anything that could leave the
- * origin (absolute URLs, `//host`, `/\host`, control characters that browsers strip) becomes "/",
- * so `/login?returnTo=...` cannot be used as an open redirect.
+ * Where to send the browser after login: only a path on this app, as the SDK's own
+ * `safeReturnTo` decides (absolute URLs, `//host`, `/\host`, control characters and paths that
+ * normalise to `//host` are refused); anything else becomes "/", so `/login?returnTo=...` cannot
+ * be used as an open redirect.
  */
-export const safeReturnTo = (value: unknown, origin: string): string => {
-  if (typeof value !== "string" || !value.startsWith("/")) return "/"
-  if (value.startsWith("//") || value.includes("\\") || /[\u0000-\u001f\u007f]/.test(value)) return "/"
-  let url: URL
-  try {
-    url = new URL(value, origin)
-  } catch {
-    return "/"
-  }
-  if (url.origin !== origin) return "/"
-  return `${url.pathname}${url.search}${url.hash}`
-}
+import { safeReturnTo as sdkSafeReturnTo } from "@auth0-effect/node"
+
+export const safeReturnTo = (value: unknown): string =>
+  (typeof value === "string" ? sdkSafeReturnTo(value) : undefined) ?? "/"
