@@ -24,7 +24,7 @@ import type { ConfigurationError, StoreError } from "./Errors.js"
 import * as LoginFlow from "./Login.js"
 import * as LogoutFlow from "./Logout.js"
 import { RequestCoalescer } from "./RequestCoalescer.js"
-import { type CookieJar, RequestCookies } from "./RequestCookies.js"
+import { type CookieJar, makeRequestJar, RequestCookies } from "./RequestCookies.js"
 import type { Session, UserClaims } from "./Session.js"
 import { StateStore } from "./StateStore.js"
 import * as TokenVaultFlow from "./TokenVault.js"
@@ -289,7 +289,7 @@ export class BaseServerClient<StoreOptions> {
 }
 
 /** Keeps one value per request object, created on first use. */
-export const perRequest = <K extends object, V>(make: (key: K) => V) => {
+const perRequest = <K extends object, V>(make: (key: K) => V) => {
   const cache = new WeakMap<K, V>()
   return (key: K): V => {
     let value = cache.get(key)
@@ -298,5 +298,40 @@ export const perRequest = <K extends object, V>(make: (key: K) => V) => {
       cache.set(key, value)
     }
     return value
+  }
+}
+
+/** How a runtime names a request, reads its cookies, and reads and writes its response's `Set-Cookie`. */
+export interface CookieRuntime<StoreOptions, Key extends object> {
+  /** The object that identifies the request (the same for every call on it). */
+  readonly request: (storeOptions: StoreOptions) => Key
+  readonly cookieHeader: (request: Key) => string | null | undefined
+  /** The `Set-Cookie` values on the response now; `undefined` when it can no longer be changed. */
+  readonly setCookies: (storeOptions: StoreOptions) => ReadonlyArray<string> | undefined
+  readonly writeSetCookies: (storeOptions: StoreOptions, values: ReadonlyArray<string>) => void
+}
+
+/**
+ * A {@link CookieAdapter} over a runtime: one jar per request, and on each commit the `Set-Cookie`
+ * values written before replaced by the jar's current ones, keeping those the app set itself.
+ */
+export const makeCookieAdapter = <StoreOptions, Key extends object>(
+  runtime: CookieRuntime<StoreOptions, Key>
+): CookieAdapter<StoreOptions> => {
+  const entryFor = perRequest((request: Key) => ({
+    jar: makeRequestJar(runtime.cookieHeader(request)),
+    written: [] as ReadonlyArray<string>
+  }))
+  return {
+    jar: (storeOptions) => entryFor(runtime.request(storeOptions)).jar,
+    commit: (storeOptions) => {
+      const entry = entryFor(runtime.request(storeOptions))
+      const current = runtime.setCookies(storeOptions)
+      if (current === undefined) return
+      const next = entry.jar.setCookieHeaders()
+      const others = current.filter((value) => !entry.written.includes(value))
+      runtime.writeSetCookies(storeOptions, [...others, ...next])
+      entry.written = next
+    }
   }
 }

@@ -5,8 +5,7 @@
  *
  * @since 0.1.0
  */
-import { makeRequestJar, type ResponseCookieJar } from "./RequestCookies.js"
-import { type CookieAdapter, perRequest } from "./ServerClient.js"
+import { type CookieAdapter, makeCookieAdapter } from "./ServerClient.js"
 
 /** Identifies one request: the incoming `Request` and the response headers being built. */
 export interface WebStoreOptions {
@@ -14,29 +13,12 @@ export interface WebStoreOptions {
   readonly headers: Headers
 }
 
-interface Entry {
-  readonly jar: ResponseCookieJar
-  written: Array<string>
-}
-
-const entryFor = perRequest((request: Request): Entry => ({
-  jar: makeRequestJar(request.headers.get("cookie")),
-  written: []
-}))
-
-/** Replaces the `Set-Cookie` values we wrote before with the jar's current ones, keeping the app's. */
-export const writeSetCookies = (headers: Headers, previous: ReadonlyArray<string>, next: ReadonlyArray<string>) => {
-  const others = headers.getSetCookie().filter((value) => !previous.includes(value))
-  headers.delete("set-cookie")
-  for (const value of [...others, ...next]) headers.append("set-cookie", value)
-}
-
-export const webCookieAdapter: CookieAdapter<WebStoreOptions> = {
-  jar: (options) => entryFor(options.request).jar,
-  commit: (options) => {
-    const entry = entryFor(options.request)
-    const next = entry.jar.setCookieHeaders()
-    writeSetCookies(options.headers, entry.written, next)
-    entry.written = next
+export const webCookieAdapter: CookieAdapter<WebStoreOptions> = makeCookieAdapter({
+  request: (options: WebStoreOptions) => options.request,
+  cookieHeader: (request) => request.headers.get("cookie"),
+  setCookies: (options) => options.headers.getSetCookie(),
+  writeSetCookies: (options, values) => {
+    options.headers.delete("set-cookie")
+    for (const value of values) options.headers.append("set-cookie", value)
   }
-}
+})

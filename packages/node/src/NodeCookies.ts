@@ -5,8 +5,7 @@
  * @since 0.1.0
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { makeRequestJar, type ResponseCookieJar } from "@auth0-effect/core/RequestCookies"
-import { type CookieAdapter, perRequest } from "@auth0-effect/core/ServerClient"
+import { type CookieAdapter, makeCookieAdapter } from "@auth0-effect/core/ServerClient"
 
 /** Identifies one request on Node: its `req` and `res`. */
 export interface NodeStoreOptions {
@@ -14,32 +13,17 @@ export interface NodeStoreOptions {
   readonly res: ServerResponse
 }
 
-interface Entry {
-  readonly jar: ResponseCookieJar
-  written: Array<string>
-}
-
-const entryFor = perRequest((req: IncomingMessage): Entry => ({
-  jar: makeRequestJar(req.headers.cookie),
-  written: []
-}))
-
-const currentSetCookies = (res: ServerResponse): Array<string> => {
-  const value = res.getHeader("set-cookie")
-  if (value === undefined) return []
-  return Array.isArray(value) ? value.map(String) : [String(value)]
-}
-
-export const nodeCookieAdapter: CookieAdapter<NodeStoreOptions> = {
-  jar: (options) => entryFor(options.req).jar,
-  commit: (options) => {
-    const entry = entryFor(options.req)
-    const next = entry.jar.setCookieHeaders()
-    if (options.res.headersSent) return
-    const others = currentSetCookies(options.res).filter((value) => !entry.written.includes(value))
-    const all = [...others, ...next]
-    if (all.length === 0) options.res.removeHeader("set-cookie")
-    else options.res.setHeader("set-cookie", all)
-    entry.written = next
+export const nodeCookieAdapter: CookieAdapter<NodeStoreOptions> = makeCookieAdapter({
+  request: (options: NodeStoreOptions) => options.req,
+  cookieHeader: (req) => req.headers.cookie,
+  setCookies: ({ res }) => {
+    if (res.headersSent) return undefined
+    const value = res.getHeader("set-cookie")
+    if (value === undefined) return []
+    return Array.isArray(value) ? value.map(String) : [String(value)]
+  },
+  writeSetCookies: ({ res }, values) => {
+    if (values.length === 0) res.removeHeader("set-cookie")
+    else res.setHeader("set-cookie", [...values])
   }
-}
+})
