@@ -21,7 +21,7 @@ import { StoreError } from "./Errors.js"
 import { type CookieJar, type CookieOptions, RequestCookies } from "./RequestCookies.js"
 import { Transaction } from "./Session.js"
 import { SessionCrypto } from "./SessionCrypto.js"
-import { TRANSACTION_TTL_SECONDS, type TransactionStoreService } from "./TransactionStore.js"
+import { isExpired, TRANSACTION_TTL_SECONDS, type TransactionStoreService } from "./TransactionStore.js"
 
 /** Prefix of every transaction cookie's name. */
 export const TRANSACTION_COOKIE_PREFIX = "__a0_tx."
@@ -78,6 +78,13 @@ export const make: Effect.Effect<TransactionStoreService, never, Auth0Config | S
         jar.set(only!.name, only!.value, options)
       })
 
+    /** The live transaction a cookie value holds: ours, decodable and not expired. */
+    const read = (raw: string, now: number) =>
+      Effect.map(
+        crypto.decrypt(raw),
+        (payload) => Option.filter(Option.flatMap(payload, decodeTransaction), (transaction) => !isExpired(transaction, now))
+      )
+
     /**
      * Makes room for one more transaction: drops unreadable or expired transaction cookies, then
      * the oldest ones until fewer than {@link MAX_TRANSACTIONS} remain.
@@ -88,8 +95,8 @@ export const make: Effect.Effect<TransactionStoreService, never, Auth0Config | S
         if (names.length < MAX_TRANSACTIONS) return
         const live: Array<{ readonly name: string; readonly createdAt: number }> = []
         for (const n of names) {
-          const found = Option.flatMap(yield* crypto.decrypt(jar.get(n) ?? ""), decodeTransaction)
-          if (Option.isNone(found) || found.value.createdAt + TRANSACTION_TTL_SECONDS <= now) jar.remove(n, cookie)
+          const found = yield* read(jar.get(n) ?? "", now)
+          if (Option.isNone(found)) jar.remove(n, cookie)
           else live.push({ name: n, createdAt: found.value.createdAt })
         }
         live.sort((a, b) => a.createdAt - b.createdAt)
@@ -104,12 +111,11 @@ export const make: Effect.Effect<TransactionStoreService, never, Auth0Config | S
         const raw = jar.get(name)
         if (raw === undefined) return Option.none()
         const found = Option.filter(
-          Option.flatMap(yield* crypto.decrypt(raw), decodeTransaction),
+          yield* read(raw, yield* nowSeconds),
           // A valid transaction copied under another state's name is not that state's transaction.
           (transaction) => transaction.state === state
         )
-        const now = yield* nowSeconds
-        if (Option.isNone(found) || found.value.createdAt + TRANSACTION_TTL_SECONDS <= now) {
+        if (Option.isNone(found)) {
           jar.remove(name, cookie)
           return Option.none()
         }

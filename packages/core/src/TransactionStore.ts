@@ -26,6 +26,10 @@ export interface TransactionStoreService {
 /** How long a transaction waits for its callback. */
 export const TRANSACTION_TTL_SECONDS = 60 * 60
 
+/** Whether a transaction has outlived {@link TRANSACTION_TTL_SECONDS} at `nowSeconds`. */
+export const isExpired = (transaction: Transaction, nowSeconds: number): boolean =>
+  transaction.createdAt + TRANSACTION_TTL_SECONDS <= nowSeconds
+
 export class TransactionStore extends Context.Tag("@auth0-effect/core/TransactionStore")<
   TransactionStore,
   TransactionStoreService
@@ -49,7 +53,7 @@ export class TransactionStore extends Context.Tag("@auth0-effect/core/Transactio
         Effect.map(Clock.currentTimeMillis, (now) => {
           const found = entries.get(state)
           if (!found) return Option.none()
-          if (found.createdAt + TRANSACTION_TTL_SECONDS <= now / 1000) {
+          if (isExpired(found, now / 1000)) {
             entries.delete(state)
             return Option.none()
           }
