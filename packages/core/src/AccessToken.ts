@@ -6,7 +6,6 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as AccessTokenAudience from "./AccessTokenAudience.js"
@@ -24,6 +23,7 @@ import * as TokenEndpoint from "./TokenEndpoint.js"
 import * as TokenSets from "./TokenSets.js"
 import { requireSession } from "./UserSession.js"
 import { sha256Base64Url } from "./internal/digest.js"
+import { epochSeconds } from "./internal/time.js"
 
 export interface GetAccessTokenOptions {
   /** The API; defaults to the configured audience. */
@@ -60,7 +60,7 @@ export const getAccessToken = Effect.fn("getAccessToken")(function*(options: Get
   // Only the scope map's entry for this audience: the login defaults are not an API's scopes.
   const scope = Scopes.forAudience(config.scopes, audience, options.scope)
   const key = audience ?? DEFAULT_AUDIENCE
-  const nowSeconds = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+  const nowSeconds = yield* epochSeconds
   const stored = TokenSets.select(session.tokenSets, {
     audience: key,
     scope,
@@ -76,7 +76,7 @@ export const getAccessToken = Effect.fn("getAccessToken")(function*(options: Get
     })
   }
   const refreshed = yield* refresh(refreshToken, audience, scope)
-  const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+  const now = yield* epochSeconds
   const set: TokenSet = {
     audience: key,
     accessToken: refreshed.tokens.access_token,
@@ -133,7 +133,7 @@ const refresh = (refreshToken: string, audience: string | undefined, scope: stri
           issuer: config.issuer,
           clientId: config.clientId,
           nonce: undefined,
-          now: Math.floor((yield* Clock.currentTimeMillis) / 1000),
+          now: yield* epochSeconds,
           toleranceSeconds: config.options.clockToleranceSeconds,
           advertisedAlgorithms: metadata.id_token_signing_alg_values_supported
         })

@@ -4,7 +4,6 @@
  *
  * @since 0.1.0
  */
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as jose from "jose"
 import { decodeProtectedHeader } from "jose/decode/protected_header"
@@ -14,6 +13,7 @@ import { AuthorizationServer } from "./AuthorizationServer.js"
 import { BackchannelLogoutError } from "./Errors.js"
 import { SUPPORTED_ALGORITHMS } from "./IdToken.js"
 import { StateStore } from "./StateStore.js"
+import { epochSeconds } from "./internal/time.js"
 
 /** The event a logout token must carry (§2.4). */
 export const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -94,7 +94,7 @@ export const handleBackchannelLogout = Effect.fn("handleBackchannelLogout")(func
   const checked = checkLogoutClaims(claims, {
     issuer: config.issuer,
     clientId: config.clientId,
-    now: Math.floor((yield* Clock.currentTimeMillis) / 1000),
+    now: yield* epochSeconds,
     toleranceSeconds: config.options.clockToleranceSeconds
   })
   if (checked instanceof BackchannelLogoutError) return yield* checked

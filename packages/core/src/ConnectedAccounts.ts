@@ -9,7 +9,6 @@
  *
  * @since 0.1.0
  */
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
@@ -28,6 +27,7 @@ import * as MyAccountApi from "./MyAccountApi.js"
 import * as Pkce from "./Pkce.js"
 import * as Randomness from "./Randomness.js"
 import { TransactionStore } from "./TransactionStore.js"
+import { epochSeconds } from "./internal/time.js"
 
 export interface StartConnectAccountOptions {
   /** The connection to link, e.g. `google-oauth2`. */
@@ -179,7 +179,7 @@ export const startConnectAccount = Effect.fn("startConnectAccount")(function*(op
     redirectUri,
     connection,
     ...(options.appState !== undefined ? { appState: options.appState } : {}),
-    createdAt: Math.floor((yield* Clock.currentTimeMillis) / 1000)
+    createdAt: yield* epochSeconds
   })
   return url
 })

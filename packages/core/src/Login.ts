@@ -4,7 +4,6 @@
  *
  * @since 0.1.0
  */
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { Auth0Config } from "./Auth0Config.js"
@@ -29,6 +28,7 @@ import { TransactionStore } from "./TransactionStore.js"
 import * as CallbackUrl from "./CallbackUrl.js"
 import { configuredScope, userClaims } from "./internal/claims.js"
 import * as AccessTokenAudience from "./AccessTokenAudience.js"
+import { epochSeconds } from "./internal/time.js"
 
 /** Authorization parameters a login may carry; SDK-owned ones (state, nonce, PKCE) are refused. */
 export interface AuthorizationParams {
@@ -95,7 +95,7 @@ export const startInteractiveLogin = Effect.fn("startInteractiveLogin")(function
   const { verifier, challenge } = yield* Pkce.make
   const state = yield* Randomness.makeState
   const nonce = yield* Randomness.makeNonce
-  const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+  const now = yield* epochSeconds
 
   const params: Record<string, string> = { ...config.extraAuthorizationParams }
   for (const [key, value] of Object.entries(rest)) if (value !== undefined) params[key] = String(value)
@@ -208,7 +208,7 @@ export const completeInteractiveLogin = Effect.fn("completeInteractiveLogin")(fu
   if (tokens.id_token === undefined) {
     return yield* new InvalidResponseError({ status: 200, message: "The token response has no id_token (was openid requested?)" })
   }
-  const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+  const now = yield* epochSeconds
   const claims = yield* IdToken.validate(tokens.id_token, server.keyFor, {
     issuer: config.issuer,
     clientId: config.clientId,

@@ -7,7 +7,6 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"
 import * as Schema from "effect/Schema"
@@ -19,6 +18,7 @@ import { Auth0Config } from "./Auth0Config.js"
 import { AuthorizationServer } from "./AuthorizationServer.js"
 import { ConfigurationError, DiscoveryError, InvalidResponseError, TokenEndpointError, TransportError } from "./Errors.js"
 import * as Http from "./internal/http.js"
+import { epochSeconds } from "./internal/time.js"
 
 /** A successful token response (RFC 6749 §5.1), as Auth0 sends it. */
 export const TokenResponse = Schema.Struct({
@@ -59,7 +59,7 @@ const importSigningKey = (auth: Extract<ClientAuth, { method: "private_key_jwt" 
 export const clientAssertion = (config: ResolvedConfig, auth: Extract<ClientAuth, { method: "private_key_jwt" }>) =>
   Effect.gen(function*() {
     const key = yield* importSigningKey(auth)
-    const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+    const now = yield* epochSeconds
     const jti = Encoding.encodeBase64Url(crypto.getRandomValues(new Uint8Array(16)))
     const kid = typeof auth.key === "object" && typeof auth.key["kid"] === "string" ? auth.key["kid"] : undefined
     return yield* Effect.promise(() =>

@@ -7,7 +7,6 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { Auth0Config } from "./Auth0Config.js"
@@ -21,6 +20,7 @@ import * as TokenEndpoint from "./TokenEndpoint.js"
 import * as TokenSets from "./TokenSets.js"
 import { requireSession } from "./UserSession.js"
 import { sha256Base64Url } from "./internal/digest.js"
+import { epochSeconds } from "./internal/time.js"
 
 /** The token-exchange grant of Token Vault. */
 export const GRANT_TYPE = "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token"
@@ -79,7 +79,7 @@ export const getAccessTokenForConnection = Effect.fn("getAccessTokenForConnectio
   const connection = yield* Rules.connection(options.connection)
   const loginHint = options.loginHint === "" ? undefined : options.loginHint
   const session = yield* requireSession
-  const nowSeconds = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+  const nowSeconds = yield* epochSeconds
   const leeway = config.options.tokenRefreshLeewaySeconds
   const cached = session.connectionTokenSets.find((set) =>
     sameTarget(set, connection, loginHint) && TokenSets.isFresh(set, nowSeconds, leeway)
@@ -96,7 +96,7 @@ export const getAccessTokenForConnection = Effect.fn("getAccessTokenForConnectio
     })
   }
   const tokens = yield* exchange(refreshToken, connection, loginHint)
-  const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+  const now = yield* epochSeconds
   const set: ConnectionTokenSet = {
     connection,
     ...(loginHint !== undefined ? { loginHint } : {}),
