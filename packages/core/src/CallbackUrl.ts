@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import { InvalidArgumentError } from "./Errors.js"
+import { AuthorizationError, InvalidArgumentError } from "./Errors.js"
 
 export interface CallbackParams {
   readonly get: (name: string) => string | undefined
@@ -34,3 +34,18 @@ export const parse = (
     }
     return Effect.succeed({ get: (name: string) => search.get(name) ?? undefined, has: (name: string) => search.has(name) })
   })
+
+/**
+ * The provider's error redirect (RFC 6749 §4.1.2.1) as an {@link AuthorizationError}: `error` and
+ * `error_description` from the callback, or `undefined` when the callback carries no `error`.
+ */
+export const providerError = (callback: CallbackParams, flow: string): AuthorizationError | undefined => {
+  const error = callback.get("error")
+  if (error === undefined) return undefined
+  const description = callback.get("error_description")
+  return new AuthorizationError({
+    error,
+    errorDescription: description,
+    message: `${flow} failed: ${error}${description ? ` (${description})` : ""}`
+  })
+}

@@ -186,9 +186,6 @@ export const startConnectAccount = Effect.fn("startConnectAccount")(function*(op
 
 const CONNECT_PARAMS = ["state", "connect_code", "error", "error_description"] as const
 
-const describeError = (error: string, description: string | undefined) =>
-  `${error}${description ? ` (${description})` : ""}`
-
 /**
  * Completes linking from the callback URL: a provider `error` becomes {@link AuthorizationError};
  * otherwise the connect transaction for `state` is consumed (deleted whatever happens next) and
@@ -206,19 +203,14 @@ export const completeConnectAccount = Effect.fn("completeConnectAccount")(functi
   const transactions = yield* TransactionStore
   const callback = yield* CallbackUrl.parse(url, CONNECT_PARAMS)
   const state = callback.get("state")
-  const error = callback.get("error")
-  if (error !== undefined) {
-    const description = callback.get("error_description")
+  const authorizationError = CallbackUrl.providerError(callback, "Connecting the account")
+  if (authorizationError !== undefined) {
     // The connect this error ends is over: drop its transaction (a login's is not ours to touch).
     if (state !== undefined) {
       const found = yield* transactions.get(state)
       if (Option.isSome(found) && found.value.kind === "connect") yield* transactions.delete(state)
     }
-    return yield* new AuthorizationError({
-      error,
-      errorDescription: description,
-      message: `Connecting the account failed: ${describeError(error, description)}`
-    })
+    return yield* authorizationError
   }
   if (state === undefined || state === "") {
     return yield* new MissingRequiredArgumentError({ argument: "state", message: "The callback URL has no state parameter" })

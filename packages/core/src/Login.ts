@@ -10,7 +10,6 @@ import { Auth0Config } from "./Auth0Config.js"
 import { AuthorizationServer } from "./AuthorizationServer.js"
 import {
   AccessTokenError,
-  AuthorizationError,
   ConfigurationError,
   InvalidArgumentError,
   InvalidResponseError,
@@ -159,15 +158,9 @@ export const completeInteractiveLogin = Effect.fn("completeInteractiveLogin")(fu
   const transactions = yield* TransactionStore
   const callback = yield* CallbackUrl.parse(url, ["state", "code", "error", "error_description", "iss"])
   const state = callback.get("state")
+  const authorizationError = CallbackUrl.providerError(callback, "Login")
   if (state === undefined) {
-    const error = callback.get("error")
-    if (error !== undefined) {
-      return yield* new AuthorizationError({
-        error,
-        errorDescription: callback.get("error_description"),
-        message: `Login failed: ${error}${callback.get("error_description") ? ` (${callback.get("error_description")})` : ""}`
-      })
-    }
+    if (authorizationError !== undefined) return yield* authorizationError
     return yield* new MissingRequiredArgumentError({ argument: "state", message: "The callback URL has no state parameter" })
   }
   const found = yield* transactions.get(state)
@@ -178,15 +171,7 @@ export const completeInteractiveLogin = Effect.fn("completeInteractiveLogin")(fu
   // Single use: consumed before anything can fail, so a replayed callback finds nothing.
   yield* transactions.delete(state)
 
-  const error = callback.get("error")
-  if (error !== undefined) {
-    const description = callback.get("error_description")
-    return yield* new AuthorizationError({
-      error,
-      errorDescription: description,
-      message: `Login failed: ${error}${description ? ` (${description})` : ""}`
-    })
-  }
+  if (authorizationError !== undefined) return yield* authorizationError
   // RFC 9207: when the provider says who it is, it must be our issuer (mix-up defence).
   const iss = callback.get("iss")
   if (iss !== undefined && iss !== config.issuer) {
