@@ -183,7 +183,8 @@ export interface ColdResult {
   readonly min: number
 }
 
-const shuffle = <A>(items: ReadonlyArray<A>): Array<A> => {
+/** A shuffled copy (Fisher-Yates), so no case always runs first or last. */
+export const shuffle = <A>(items: ReadonlyArray<A>): Array<A> => {
   const out = [...items]
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(Math.random() * (i + 1))

@@ -16,15 +16,6 @@ const TIME_MS = Number(process.env["BENCH_TIME_MS"] ?? 3000)
 const COLD_RUNS = Number(process.env["BENCH_COLD_RUNS"] ?? 20)
 const ROUNDS = 5
 
-const shuffle = <A>(items: ReadonlyArray<A>): Array<A> => {
-  const out = [...items]
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1))
-    ;[out[i], out[j]] = [out[j]!, out[i]!]
-  }
-  return out
-}
-
 interface HotResult {
   readonly case: Case
   readonly opsPerSecond: number
@@ -107,7 +98,7 @@ const main = async () => {
   const rounds = new Map<Case, Array<{ mean: number; p99: number; samples: number }>>(all.map((item) => [item, []]))
   for (let round = 0; round < ROUNDS; round++) {
     process.stderr.write(`round ${round + 1}/${ROUNDS}: ${all.length} cases, ${perRound} ms each\n`)
-    const order = shuffle(all)
+    const order = ColdStart.shuffle(all)
     const bench = new Bench({ time: perRound, warmupTime: Math.round(perRound / 4), throws: true })
     for (const item of order) bench.add(`${item.sdk}: ${item.label}`, item.run)
     await bench.run()
