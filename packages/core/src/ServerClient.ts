@@ -99,9 +99,13 @@ export class BaseServerClient<StoreOptions> {
     } catch (error) {
       return Promise.reject(error)
     }
-    const program = effect.pipe(Effect.provideService(RequestCookies, jar))
-    return this.#runtime.runPromiseExit(program).then((exit) => {
-      this.#adapter.commit(storeOptions)
+    return this.#settle(Effect.provideService(effect, RequestCookies, jar), () => this.#adapter.commit(storeOptions))
+  }
+
+  /** Runs `effect`, then `after` (success or not); rejects with the original error, not a FiberFailure. */
+  #settle<A, E>(effect: Effect.Effect<A, E, FacadeServices>, after?: () => void): Promise<A> {
+    return this.#runtime.runPromiseExit(effect).then((exit) => {
+      after?.()
       if (Exit.isSuccess(exit)) return exit.value
       throw Cause.squash(exit.cause)
     })
@@ -187,10 +191,7 @@ export class BaseServerClient<StoreOptions> {
    * await auth0.handleBackchannelLogout(logoutToken)
    */
   handleBackchannelLogout(logoutToken: string): Promise<number> {
-    return this.#runtime.runPromiseExit(BackchannelLogoutFlow.handleBackchannelLogout(logoutToken)).then((exit) => {
-      if (Exit.isSuccess(exit)) return exit.value
-      throw Cause.squash(exit.cause)
-    })
+    return this.#settle(BackchannelLogoutFlow.handleBackchannelLogout(logoutToken))
   }
 
   /**
