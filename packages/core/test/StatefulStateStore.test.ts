@@ -258,7 +258,11 @@ describe("StatefulStateStore", () => {
       set: () => Effect.fail(down),
       replace: () => Effect.fail(down),
       delete: () => Effect.fail(down),
-      deleteByLogoutClaims: () => Effect.fail(down)
+      deleteByLogoutClaims: () => Effect.fail(down),
+      acquireLease: () => Effect.fail(down),
+      releaseLease: () => Effect.fail(down),
+      remember: () => Effect.fail(down),
+      recall: () => Effect.fail(down)
     }
     return Effect.gen(function*() {
       const crypto = yield* SessionCrypto

@@ -18,6 +18,7 @@
 import { Session, SessionBackend, StoreError } from "@auth0-effect/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -263,7 +264,29 @@ export const make = (client: Redis, options: MakeOptions = {}): SessionBackend.S
       return deletions.reduce((count, at) => count + (results[at] === 1 ? 1 : 0), 0)
     })
 
-  return { get, set, replace, delete: remove, deleteByLogoutClaims }
+  const leaseKey = (key: string) => `${prefix}lease:${key}`
+  const memoKey = (key: string) => `${prefix}kv:${key}`
+
+  const acquireLease: SessionBackend.SessionBackendService["acquireLease"] = (key, leaseMs) =>
+    Effect.gen(function*() {
+      const token = Encoding.encodeBase64Url(crypto.getRandomValues(new Uint8Array(16)))
+      const reply = yield* call("SET NX", () => client.set(leaseKey(key), token, "PX", Math.max(1, Math.ceil(leaseMs)), "NX"))
+      return reply === "OK" ? Option.some(token) : Option.none()
+    })
+
+  const releaseLease: SessionBackend.SessionBackendService["releaseLease"] = (key, token) =>
+    Effect.asVoid(call("DEL", () => client.eval(DELETE_IF_EQUAL, 1, leaseKey(key), token)))
+
+  const remember: SessionBackend.SessionBackendService["remember"] = (key, value, ttlSeconds) =>
+    Effect.map(
+      call("SET NX", () => client.set(memoKey(key), value, "EX", Math.max(1, Math.ceil(ttlSeconds)), "NX")),
+      (reply) => reply === "OK"
+    )
+
+  const recall: SessionBackend.SessionBackendService["recall"] = (key) =>
+    Effect.map(call("GET", () => client.get(memoKey(key))), Option.fromNullable)
+
+  return { get, set, replace, delete: remove, deleteByLogoutClaims, acquireLease, releaseLease, remember, recall }
 }
 
 /** Creates and connects a client with {@link clientOptions}; fails if Redis cannot be reached. */
