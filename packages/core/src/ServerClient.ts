@@ -68,11 +68,14 @@ export interface CookieAdapter<StoreOptions> {
 export class BaseServerClient<StoreOptions> {
   readonly #runtime: ManagedRuntime.ManagedRuntime<FacadeServices, StoreError | ConfigurationError>
   readonly #adapter: CookieAdapter<StoreOptions>
+  /** The configured `redirectUri` (resolved), for routes that must agree with it; `undefined` when unset. */
+  readonly redirectUri: string | undefined
 
   constructor(options: ServerClientOptions, adapter: CookieAdapter<StoreOptions>) {
     const { sessionStore, transactionStore, httpClient, ...input } = options
     const exit = Effect.runSyncExit(resolve(input))
     if (Exit.isFailure(exit)) throw Cause.squash(exit.cause)
+    this.redirectUri = exit.value.redirectUri
     const config = Layer.succeed(Auth0Config, exit.value)
     const http = httpClient ?? FetchHttpClient.layer
     const layer = Layer.mergeAll(

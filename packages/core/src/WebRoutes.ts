@@ -1,41 +1,74 @@
 /**
  * The standard auth routes (login, callback, logout) as one `(request) => Promise<Response |
  * undefined>` handler for Web-standard servers (`Bun.serve`, `Deno.serve`, any `fetch` handler).
- * Shared by @auth0-effect/bun and @auth0-effect/deno.
+ * Shared by @auth0-effect/bun and @auth0-effect/deno, and by @auth0-effect/node through
+ * {@link createAuthRouter}. The pure rules (routing, redirects, CSRF, error lines) are in
+ * `WebRoutesRules`.
  *
  * @since 0.1.0
  */
-import { Auth0Error, InvalidArgumentError } from "./Errors.js"
+import { InvalidArgumentError } from "./Errors.js"
 import type { AuthorizationParams } from "./Login.js"
 import type { BaseServerClient } from "./ServerClient.js"
 import type { WebStoreOptions } from "./WebCookies.js"
+import {
+  type AuthRoute,
+  failureLine,
+  logoutVerdict,
+  matchRoute,
+  type RouteMatch,
+  type RoutePaths,
+  safeReturnTo,
+  statusOf
+} from "./WebRoutesRules.js"
 
-/** The facade methods the routes call (any `ServerClient` of a Web-standard adapter has them). */
+export { type AuthRoute, type RouteMatch, safeReturnTo, statusOf } from "./WebRoutesRules.js"
+
+/**
+ * What the routes need of the client: three facade methods, and the configured `redirectUri`
+ * (any `ServerClient` of a Web-standard adapter has them).
+ */
 export type AuthRoutesClient = Pick<
   BaseServerClient<WebStoreOptions>,
-  "startInteractiveLogin" | "handleCallback" | "logout"
+  "startInteractiveLogin" | "handleCallback" | "logout" | "redirectUri"
 >
-
-/** Which route failed, for {@link AuthHandlerOptions.onError}. */
-export type AuthRoute = "login" | "callback" | "logout"
 
 export interface AuthHandlerOptions {
   /** Starts a login (GET); `?returnTo=/path` picks where to land afterwards. Default `/auth/login`. */
   readonly loginPath?: string | undefined
-  /** Completes a login or connect (GET); must be the path of `redirectUri`. Default `/auth/callback`. */
+  /**
+   * Completes a login or connect (GET). It must be the path of the configured `redirectUri`
+   * (checked when the routes are built); default: that path, or `/auth/callback`.
+   */
   readonly callbackPath?: string | undefined
-  /** Ends the session (GET or POST); `?returnTo=/path` too. Default `/auth/logout`. */
+  /**
+   * Ends the session (POST from the app's own pages, see `allowLogoutGet`); `?returnTo=/path`
+   * too. Default `/auth/logout`.
+   */
   readonly logoutPath?: string | undefined
+  /**
+   * Also end the session on `GET logoutPath` (a plain `<a href="/auth/logout">` link). Default
+   * `false`: logout is POST only, and a request whose `Sec-Fetch-Site` is not `same-origin` or
+   * whose `Origin` is not the app's is refused with 403 (the session is kept).
+   *
+   * Risk: a GET carries no `Origin`, so with this on, only `Sec-Fetch-Site` tells a link on the
+   * app's page from another site's link, image or redirect. Browsers without Fetch Metadata
+   * (and any that strip it) let every site log your users out (logout CSRF, OWASP CSRF
+   * Prevention Cheat Sheet). Prefer a `<form method="post">` button.
+   */
+  readonly allowLogoutGet?: boolean | undefined
   /** Where to land after login when the login request names no `returnTo`: a path. Default `/`. */
   readonly returnTo?: string | undefined
   /**
-   * Where the tenant sends the browser after logout: a path, made absolute with `baseUrl`. It
-   * must be an Allowed Logout URL of the application. Default `/`.
+   * Where the tenant sends the browser after logout: a path, made absolute with the app's origin.
+   * It must be an Allowed Logout URL of the application. Default `/`.
    */
   readonly logoutReturnTo?: string | undefined
   /**
-   * The app's public origin (`https://app.example.com`), for the absolute logout return URL.
-   * Default: the request's own origin; set it behind a proxy that rewrites the host.
+   * The app's public origin (`https://app.example.com`): the logout return URL and the logout
+   * origin check use it. Default: the origin of the configured `redirectUri`. Never taken from
+   * the request (its target or `Host` header are the client's to choose); the routes refuse to
+   * be built when neither is known.
    */
   readonly baseUrl?: string | undefined
   /** Authorization parameters for every login, or per request (e.g. a `screen_hint`). */
@@ -43,7 +76,8 @@ export interface AuthHandlerOptions {
   /**
    * Renders a failure. Default: a short `text/plain` 400 (bad or replayed callback, denied
    * consent), 401 (connect callback without a session) or 500 (tenant or store failure) naming
-   * only the error's kind; 500s are also logged with `console.error`.
+   * only the error's kind, and one log line (the kind, the OAuth `error` or `reason`, and a hint;
+   * never the message): `console.error` for 500s, `console.warn` otherwise.
    */
   readonly onError?:
     | ((error: unknown, context: { readonly request: Request; readonly route: AuthRoute; readonly status: number }) =>
@@ -51,40 +85,26 @@ export interface AuthHandlerOptions {
     | undefined
 }
 
-/** A handler for the auth routes; resolves `undefined` for any other request, so the app handles it. */
+/** A handler for the auth routes; resolves `undefined` for any other request, so the app handles it. Never rejects. */
 export type AuthHandler = (request: Request) => Promise<Response | undefined>
 
-const BASE = "http://return-to.invalid"
-
-/**
- * The path to redirect to if `value` is a same-origin relative path, else `undefined`.
- *
- * Refuses everything a browser could read as another origin: absolute URLs (`https://evil.com`,
- * `javascript:`), scheme-relative ones (`//evil.com`), backslashes (`/\evil.com`, which browsers
- * treat as `//`), and control characters or whitespace (URL parsers drop tabs and newlines, so
- * `/\t/evil.com` would become `//evil.com`). The result is the parsed, normalised path, query
- * and fragment, so what is checked is what is sent.
- */
-export const safeReturnTo = (value: string | null | undefined): string | undefined => {
-  if (typeof value !== "string" || !value.startsWith("/") || value.startsWith("//")) return undefined
-  if (/[\\\u0000-\u0020\u007f-\u009f]/.test(value)) return undefined
-  let url: URL
-  try {
-    url = new URL(value, BASE)
-  } catch {
-    return undefined
-  }
-  if (url.origin !== BASE) return undefined
-  const path = `${url.pathname}${url.search}${url.hash}`
-  return path.startsWith("//") ? undefined : path
+/** The routes, split for adapters that must decide before they build a `Request` (Node). */
+export interface AuthRouter {
+  /** The app's origin (`baseUrl`, or the `redirectUri`'s): build request URLs on it. */
+  readonly origin: string
+  /** Whose `pathname` and `method` are: a route, a 405, or `undefined` (the app's). */
+  readonly match: (pathname: string, method: string) => RouteMatch | undefined
+  /** The 405 for a {@link RouteMatch} of `MethodNotAllowed`. */
+  readonly methodNotAllowed: (allow: string) => Response
+  /** The handler; resolves `undefined` for other requests and never rejects. */
+  readonly handle: AuthHandler
 }
 
-const requirePath = (name: string, value: string | undefined, fallback: string): string => {
-  const path = value ?? fallback
-  if (!path.startsWith("/") || safeReturnTo(path) !== path || path.includes("?") || path.includes("#")) {
+const requirePath = (name: string, value: string): string => {
+  if (!value.startsWith("/") || safeReturnTo(value) !== value || value.includes("?") || value.includes("#")) {
     throw new InvalidArgumentError({ argument: name, message: `${name} must be a path like "/auth/login"` })
   }
-  return path
+  return value
 }
 
 const requireReturnTo = (name: string, value: string | undefined): string => {
@@ -94,6 +114,48 @@ const requireReturnTo = (name: string, value: string | undefined): string => {
   }
   return path
 }
+
+const httpUrl = (name: string, value: string): URL => {
+  const parsed = URL.canParse(value) ? new URL(value) : undefined
+  if (parsed === undefined || (parsed.protocol !== "https:" && parsed.protocol !== "http:")) {
+    throw new InvalidArgumentError({ argument: name, message: `${name} must be an absolute http(s) URL` })
+  }
+  return parsed
+}
+
+/**
+ * The app's origin, from configuration only: `baseUrl`, else the configured redirect URI's.
+ * Taking it from the request would let a client pick the logout return URL (a `Host` header or a
+ * `//evil.example/auth/logout` target) and the origin the logout check compares against.
+ */
+const appOrigin = (baseUrl: string | undefined, redirectUri: URL | undefined): string => {
+  if (baseUrl !== undefined) return httpUrl("baseUrl", baseUrl).origin
+  if (redirectUri !== undefined) return redirectUri.origin
+  throw new InvalidArgumentError({
+    argument: "baseUrl",
+    message: "The auth routes need the app's origin: set baseUrl in their options, or redirectUri in the client's configuration"
+  })
+}
+
+/** The callback path: the path of the redirect URI, which an explicit `callbackPath` must equal. */
+const callbackPathOf = (option: string | undefined, redirectUri: URL | undefined): string => {
+  if (redirectUri === undefined) return requirePath("callbackPath", option ?? "/auth/callback")
+  const path = redirectUri.pathname
+  if (option !== undefined && requirePath("callbackPath", option) !== path) {
+    throw new InvalidArgumentError({
+      argument: "callbackPath",
+      message: `callbackPath "${option}" is not the path of redirectUri "${redirectUri.origin}${path}": ` +
+        `the tenant sends the callback to "${path}". Make them equal`
+    })
+  }
+  return requirePath("callbackPath (the path of redirectUri)", path)
+}
+
+const plain = (status: number, body: string, extra: Record<string, string> = {}): Response =>
+  new Response(body, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", ...extra }
+  })
 
 const redirect = (location: string, headers: Headers): Response => {
   headers.set("location", location)
@@ -110,40 +172,22 @@ const withCookies = (response: Response, from: Headers): Response => {
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers })
 }
 
-/** The HTTP status for a failure: the client's fault (400/401) or ours and the tenant's (500). */
-export const statusOf = (error: unknown): number => {
-  if (!(error instanceof Auth0Error)) return 500
-  switch (error._tag) {
-    case "InvalidArgumentError":
-    case "MissingRequiredArgumentError":
-    case "MissingTransactionError":
-    case "AuthorizationError":
-    case "IdTokenValidationError":
-      return 400
-    case "MissingSessionError":
-      return 401
-    case "TokenEndpointError":
-      // invalid_grant at the code exchange: a used, expired or forged code.
-      return (error as Auth0Error & { readonly error?: string }).error === "invalid_grant" ? 400 : 500
-    default:
-      return 500
-  }
-}
-
 const REASONS: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 500: "Internal Server Error" }
 
 const defaultErrorResponse = (error: unknown, route: AuthRoute, status: number): Response => {
-  const kind = error instanceof Auth0Error ? error._tag : "Error"
-  if (status >= 500) {
-    console.error(`auth0-effect: ${route} failed: ${kind}: ${error instanceof Error ? error.message : String(error)}`)
-  }
+  const line = failureLine(route, error)
+  if (status >= 500) console.error(line)
+  else console.warn(line)
   // Only the error's kind: messages can quote tenant responses, and nothing here is HTML.
-  const body = status >= 500 ? `${REASONS[500]}: ${route} failed` : `${REASONS[status] ?? "Error"}: ${route} failed (${kind})`
-  return new Response(body, {
-    status,
-    headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" }
-  })
+  return status >= 500
+    ? plain(500, `${REASONS[500]}: ${route} failed`)
+    : plain(status, `${REASONS[status] ?? "Error"}: ${route} failed (${failureKind(error)})`)
 }
+
+const failureKind = (error: unknown): string =>
+  typeof error === "object" && error !== null && typeof (error as { _tag?: unknown })._tag === "string"
+    ? (error as { readonly _tag: string })._tag
+    : "Error"
 
 /** `returnTo` kept in a login's or connect's appState by these routes, if it is still a safe path. */
 const returnToOf = (appState: unknown): string | undefined =>
@@ -152,34 +196,35 @@ const returnToOf = (appState: unknown): string | undefined =>
     : undefined
 
 /**
- * Builds the handler for the login, callback and logout routes. Options are checked once, here.
+ * Builds the routes for an adapter; {@link createAuthHandler} is the same as one function.
+ * Options are checked once, here.
  *
- * @throws {InvalidArgumentError} a path or `returnTo` option that is not a plain relative path
- * @example
- * const auth = createAuthHandler(auth0, { returnTo: "/profile" })
- * Bun.serve({ fetch: async (request) => (await auth(request)) ?? app(request) })
+ * @throws {InvalidArgumentError} a path or `returnTo` option that is not a plain relative path, a
+ *   `baseUrl` that is not http(s), a `callbackPath` that is not the path of `redirectUri`, or
+ *   neither `baseUrl` nor `redirectUri` known
  */
-export const createAuthHandler = (client: AuthRoutesClient, options: AuthHandlerOptions = {}): AuthHandler => {
-  const loginPath = requirePath("loginPath", options.loginPath, "/auth/login")
-  const callbackPath = requirePath("callbackPath", options.callbackPath, "/auth/callback")
-  const logoutPath = requirePath("logoutPath", options.logoutPath, "/auth/logout")
+export const createAuthRouter = (client: AuthRoutesClient, options: AuthHandlerOptions = {}): AuthRouter => {
+  const { authorizationParams, onError } = options
+  const configured = (typeof authorizationParams === "object" ? authorizationParams.redirect_uri : undefined) ??
+    client.redirectUri
+  const redirectUri = configured === undefined ? undefined : httpUrl("redirectUri", configured)
+  const origin = appOrigin(options.baseUrl, redirectUri)
+  const paths: RoutePaths = {
+    login: requirePath("loginPath", options.loginPath ?? "/auth/login"),
+    callback: callbackPathOf(options.callbackPath, redirectUri),
+    logout: requirePath("logoutPath", options.logoutPath ?? "/auth/logout"),
+    allowLogoutGet: options.allowLogoutGet === true
+  }
   const returnTo = requireReturnTo("returnTo", options.returnTo)
   const logoutReturnTo = requireReturnTo("logoutReturnTo", options.logoutReturnTo)
-  let baseUrl: string | undefined
-  if (options.baseUrl !== undefined) {
-    const parsed = URL.canParse(options.baseUrl) ? new URL(options.baseUrl) : undefined
-    if (parsed === undefined || (parsed.protocol !== "https:" && parsed.protocol !== "http:")) {
-      throw new InvalidArgumentError({ argument: "baseUrl", message: "baseUrl must be an absolute http(s) URL" })
-    }
-    baseUrl = parsed.origin
-  }
-  const { authorizationParams, onError } = options
 
   const fail = async (error: unknown, request: Request, route: AuthRoute): Promise<Response> => {
     const status = statusOf(error)
     if (onError !== undefined) {
       try {
-        return await onError(error, { request, route, status })
+        const rendered = await onError(error, { request, route, status })
+        if (rendered instanceof Response) return rendered
+        throw new TypeError("onError must return a Response")
       } catch (renderError) {
         return defaultErrorResponse(renderError, route, 500)
       }
@@ -203,35 +248,59 @@ export const createAuthHandler = (client: AuthRoutesClient, options: AuthHandler
   }
 
   const logout = async (request: Request, url: URL, headers: Headers): Promise<Response> => {
+    const refusal = logoutVerdict(request.method, request.headers, origin)
+    if (refusal !== undefined) {
+      console.warn(
+        `auth0-effect: logout refused: ${refusal} request (Sec-Fetch-Site and Origin must name ${origin}; ` +
+          "set baseUrl to the origin browsers use)"
+      )
+      return plain(403, "Forbidden: logout refused (not a same-origin request)")
+    }
     const path = safeReturnTo(url.searchParams.get("returnTo")) ?? logoutReturnTo
-    const logoutUrl = await client.logout({ returnTo: new URL(path, baseUrl ?? url.origin).href }, { request, headers })
+    const logoutUrl = await client.logout({ returnTo: new URL(path, origin).href }, { request, headers })
     return redirect(logoutUrl.href, headers)
   }
 
-  return async (request) => {
-    let url: URL
-    try {
-      url = new URL(request.url)
-    } catch {
-      return undefined
-    }
-    const method = request.method
-    let route: AuthRoute
-    // GET only: a HEAD or prefetch must not start a login or consume a callback's transaction.
-    if (url.pathname === loginPath && method === "GET") route = "login"
-    else if (url.pathname === callbackPath && method === "GET") route = "callback"
-    else if (url.pathname === logoutPath && (method === "GET" || method === "POST")) route = "logout"
-    else return undefined
+  const methodNotAllowed = (allow: string): Response => plain(405, "Method Not Allowed", { allow })
+
+  const handle: AuthHandler = async (request) => {
+    let route: AuthRoute | undefined
     // Cookies the flow set (a consumed transaction's removal above all) go out even on failure.
     const headers = new Headers()
     try {
+      if (!URL.canParse(request.url)) return undefined
+      const url = new URL(request.url)
+      const match = matchRoute(paths, url.pathname, request.method)
+      if (match === undefined) return undefined
+      if (match._tag === "MethodNotAllowed") return methodNotAllowed(match.allow)
+      route = match.route
       return route === "login"
         ? await login(request, url, headers)
         : route === "callback"
         ? await callback(request, headers)
         : await logout(request, url, headers)
     } catch (error) {
-      return withCookies(await fail(error, request, route), headers)
+      try {
+        return route === undefined ? plain(500, `${REASONS[500]}`) : withCookies(await fail(error, request, route), headers)
+      } catch {
+        // Nothing a client sends may reject the handler: the last resort is a bare 500.
+        return plain(500, `${REASONS[500]}`)
+      }
     }
   }
+
+  return { origin, match: (pathname, method) => matchRoute(paths, pathname, method), methodNotAllowed, handle }
 }
+
+/**
+ * Builds the handler for the login, callback and logout routes. Options are checked once, here.
+ *
+ * @throws {InvalidArgumentError} a path or `returnTo` option that is not a plain relative path, a
+ *   `baseUrl` that is not http(s), a `callbackPath` that is not the path of `redirectUri`, or
+ *   neither `baseUrl` nor `redirectUri` known
+ * @example
+ * const auth = createAuthHandler(auth0, { returnTo: "/profile" })
+ * Bun.serve({ fetch: async (request) => (await auth(request)) ?? app(request) })
+ */
+export const createAuthHandler = (client: AuthRoutesClient, options: AuthHandlerOptions = {}): AuthHandler =>
+  createAuthRouter(client, options).handle
