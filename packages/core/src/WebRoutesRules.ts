@@ -127,7 +127,7 @@ const codeOf = (error: unknown): string | undefined => {
 const hintOf = (tag: string, code: string | undefined): string | undefined => {
   switch (`${tag} ${code ?? ""}`.trim()) {
     case "TokenEndpointError invalid_client":
-      return "check clientId and clientSecret (or the client assertion key)"
+      return "check clientId and clientSecret, or the client assertion key"
     case "TokenEndpointError unauthorized_client":
       return "check that the application allows the Authorization Code grant"
     case "TokenEndpointError invalid_grant":
