@@ -155,7 +155,13 @@ for (const [variant, load] of variants) {
         expect(replay.status).toBe(400)
         expect((await browser.fetchApp("/me")).status).toBe(200)
 
-        const logout = await browser.fetchApp("/auth/logout")
+        // A GET (a cross-site link, an image) no longer logs out: 405, and the session is kept.
+        const get = await browser.fetchApp("/auth/logout")
+        expect(get.status).toBe(405)
+        expect(get.headers.get("allow")).toBe("POST")
+        expect((await browser.fetchApp("/me")).status).toBe(200)
+
+        const logout = await browser.fetchApp("/auth/logout", { method: "POST", headers: { origin: app } })
         expect(logout.status).toBe(302)
         const logoutUrl = new URL(logout.headers.get("location")!)
         expect(logoutUrl.origin).toBe(emulator.origin)
@@ -174,8 +180,11 @@ for (const [variant, load] of variants) {
 
       it("passes other requests through to the app", async () => {
         expect((await fetch(`${app}/elsewhere`)).status).toBe(404)
-        // HEAD must not start a login.
-        expect((await fetch(`${app}/auth/login`, { method: "HEAD", redirect: "manual" })).status).toBe(404)
+        // HEAD must not start a login: the route answers 405 and sets no cookie.
+        const head = await fetch(`${app}/auth/login`, { method: "HEAD", redirect: "manual" })
+        expect(head.status).toBe(405)
+        expect(head.headers.get("allow")).toBe("GET")
+        expect(head.headers.getSetCookie()).toEqual([])
       })
     })
   })
