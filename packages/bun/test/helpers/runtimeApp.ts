@@ -276,9 +276,27 @@ export const describeRuntime = (scenario: RuntimeScenario) =>
       expect(me.response.status).toBe(200)
     })
 
+    it("refuses a GET or a cross-site POST to logout, and keeps the session", async () => {
+      started()
+      const get = await browser.request("/auth/logout")
+      expect(get.response.status).toBe(405)
+      expect(get.response.headers.get("allow")).toBe("POST")
+      const crossSite = await browser.request("/auth/logout", {
+        method: "POST",
+        headers: { origin: "http://evil.example", "sec-fetch-site": "cross-site" }
+      })
+      expect(crossSite.response.status).toBe(403)
+      expect(crossSite.setCookies).toEqual([])
+      expect((await browser.request("/me")).response.status).toBe(200)
+    })
+
     it("logs out: redirects to the tenant's logout and clears the session cookie", async () => {
       started()
-      const { response, setCookies } = await browser.request("/auth/logout")
+      // As a same-origin form POST sends it; the Host header plays no part in the return URL.
+      const { response, setCookies } = await browser.request("/auth/logout", {
+        method: "POST",
+        headers: { origin: app.origin, "sec-fetch-site": "same-origin" }
+      })
       expect(response.status).toBe(302)
       const location = new URL(response.headers.get("location") ?? "")
       expect(location.origin).toBe(emulator.origin)
