@@ -19,7 +19,7 @@ const auth0 = new ServerClient({
   authorizationParams: { audience: "https://api.example.com/", scope: "openid profile email offline_access read:items" }
 })
 
-// GET /auth/login?returnTo=/profile, GET /auth/callback, GET|POST /auth/logout
+// GET /auth/login?returnTo=/profile, GET /auth/callback, POST /auth/logout (from the app's own pages)
 const auth = createAuthHandler(auth0, { returnTo: "/profile" })
 
 const app = async (request: Request): Promise<Response> => {
@@ -44,7 +44,7 @@ const app = async (request: Request): Promise<Response> => {
       throw error
     }
   }
-  return new Response(`<a href="/auth/login">Log in</a> <a href="/auth/logout">Log out</a>`, {
+  return new Response(`<a href="/auth/login">Log in</a> <form method="post" action="/auth/logout"><button>Log out</button></form>`, {
     headers: { "content-type": "text/html; charset=utf-8" }
   })
 }

@@ -23,7 +23,7 @@ const auth0 = new ServerClient({
   authorizationParams: { scope: "openid profile email offline_access" }
 })
 
-// GET /auth/login?returnTo=/profile, GET /auth/callback, GET|POST /auth/logout
+// GET /auth/login?returnTo=/profile, GET /auth/callback, POST /auth/logout (from the app's own pages)
 const auth = createAuthHandler(auth0, { returnTo: "/profile" })
 
 /** The billing API's token, or a 401 when nobody is logged in: the error channel says which. */
@@ -49,7 +49,7 @@ const app = async (request: Request): Promise<Response> => {
     for (const cookie of headers.getSetCookie()) response.headers.append("set-cookie", cookie)
     return response
   }
-  return new Response(`<a href="/auth/login">Log in</a> <a href="/auth/logout">Log out</a>`, {
+  return new Response(`<a href="/auth/login">Log in</a> <form method="post" action="/auth/logout"><button>Log out</button></form>`, {
     headers: { "content-type": "text/html; charset=utf-8" }
   })
 }

@@ -12,7 +12,7 @@ export const auth0 = new ServerClient({
   redirectUri: "http://localhost:3000/auth/callback"
 })
 
-// GET /auth/login[?returnTo=/path], GET /auth/callback, GET|POST /auth/logout
+// GET /auth/login[?returnTo=/path], GET /auth/callback, POST /auth/logout (from the app's own pages)
 export const routes = createAuthRoutes(auth0, { baseUrl: "http://localhost:3000", returnTo: "/profile" })
 
 export const server = createServer(async (req, res) => {
