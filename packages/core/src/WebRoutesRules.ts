@@ -164,19 +164,17 @@ const hintOf = (tag: string, code: string | undefined): string | undefined => {
  * failureLine("callback", tokenError) // "auth0-effect: callback failed: TokenEndpointError invalid_client (check clientId and clientSecret ...)"
  */
 export const failureLine = (route: AuthRoute, error: unknown): string => {
-  const tag = error instanceof Auth0Error
-    ? error._tag
-    : error instanceof Error && /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(error.name)
-    ? error.name
-    : "Error"
-  const code = error instanceof Auth0Error ? codeOf(error) : undefined
-  const field = error instanceof Auth0Error && error._tag === "ConfigurationError" &&
-      typeof (error as { readonly field?: unknown }).field === "string" &&
-      /^[\w.]{1,64}$/.test((error as unknown as { readonly field: string }).field)
-    ? ` field=${(error as unknown as { readonly field: string }).field}`
-    : ""
-  const hint = error instanceof Auth0Error ? hintOf(tag, code) : undefined
-  return `auth0-effect: ${route} failed: ${tag}${code !== undefined ? ` ${code}` : ""}${field}${
-    hint !== undefined ? ` (${hint})` : ""
-  }`
+  if (!(error instanceof Auth0Error)) {
+    const name = error instanceof Error && /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(error.name) ? error.name : "Error"
+    return `auth0-effect: ${route} failed: ${name}`
+  }
+  const code = codeOf(error)
+  const field = error._tag === "ConfigurationError" ? (error as { readonly field?: unknown }).field : undefined
+  const hint = hintOf(error._tag, code)
+  return [
+    `auth0-effect: ${route} failed: ${error._tag}`,
+    code,
+    typeof field === "string" && /^[\w.]{1,64}$/.test(field) ? `field=${field}` : undefined,
+    hint === undefined ? undefined : `(${hint})`
+  ].filter((part) => part !== undefined).join(" ")
 }
