@@ -199,16 +199,23 @@ export const planClear = (name: string, has: (name: string) => boolean): Readonl
  * in the middle or at the end yields a shortened value; callers that encrypt (as the session
  * stores do) reject it because its authentication tag no longer matches.
  */
-export const read = (name: string, get: (name: string) => string | undefined): Option.Option<string> => {
+export const read = (name: string, get: (name: string) => string | undefined): Option.Option<string> =>
+  Option.map(readParts(name, get), (parts) => parts.join(""))
+
+/** The cookies {@link read} joins: `[${name}]`, or `${name}.0`, `${name}.1`, ... up to the first missing index. */
+export const readParts = (
+  name: string,
+  get: (name: string) => string | undefined
+): Option.Option<ReadonlyArray<string>> => {
   const whole = get(name)
-  if (whole !== undefined) return Option.some(whole)
-  let joined: string | undefined
+  if (whole !== undefined) return Option.some([whole])
+  const parts: Array<string> = []
   for (let i = 0; i < SCAN_LIMIT; i++) {
     const part = get(chunkName(name, i))
     if (part === undefined) break
-    joined = joined === undefined ? part : joined + part
+    parts.push(part)
   }
-  return Option.fromNullable(joined)
+  return parts.length === 0 ? Option.none() : Option.some(parts)
 }
 
 /**

@@ -172,18 +172,34 @@ export const make: Effect.Effect<StateStoreService, never, Auth0Config | Session
       (token) => writeChunked(jar, name, token, { ...cookie, maxAge: expiresAt - now }, budget)
     )
 
+  /**
+   * Whether the first chunks alone are a token we sealed: then the chunks after them were added
+   * by someone else (a sibling subdomain can plant `${name}.${n}` next to our `.0` .. `.${n - 1}`;
+   * our writes expire every stale chunk). Only a failed read pays for this, at most
+   * `CookieChunks.MAX_CHUNKS - 1` attempts.
+   */
+  const hasSealedPrefix = (parts: ReadonlyArray<string>) =>
+    Effect.gen(function*() {
+      for (let k = Math.min(parts.length - 1, CookieChunks.MAX_CHUNKS); k >= 1; k--) {
+        if (Option.isSome(yield* crypto.decryptToken(parts.slice(0, k).join("")))) return true
+      }
+      return false
+    })
+
   const get: StateStoreService["get"] = Effect.gen(function*() {
     const jar = yield* RequestCookies
     if (isTampered(jar, name)) return Option.none()
-    const token = CookieChunks.read(name, jar.get)
-    if (Option.isNone(token)) {
+    const parts = CookieChunks.readParts(name, jar.get)
+    if (Option.isNone(parts)) {
       clearCookies(jar, name, cookie) // orphaned chunks without `.0`
       return Option.none()
     }
-    const decrypted = yield* crypto.decryptToken(token.value)
+    const decrypted = yield* crypto.decryptToken(parts.value.join(""))
     const data = Option.flatMap(decrypted, (d) => decodeSession(d.payload))
     const now = yield* nowSeconds
     if (Option.isNone(decrypted) || Option.isNone(data)) {
+      // A chunk planted right after our last one: left alone, as any tampering (see isTampered).
+      if (Option.isNone(decrypted) && (yield* hasSealedPrefix(parts.value))) return Option.none()
       clearCookies(jar, name, cookie)
       return Option.none()
     }
