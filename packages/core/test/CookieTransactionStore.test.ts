@@ -151,10 +151,32 @@ describe("CookieTransactionStore", () => {
       expect(browser.lastSetCookies()).toEqual([])
     }).pipe(Effect.provide(store())))
 
-  it.effect("a transaction too large for one cookie fails with StoreError too_large", () =>
+  it.effect("a transaction too large for one cookie fails with StoreError too_large; the message never carries the state", () =>
     Effect.gen(function*() {
       const browser = makeCookieBrowser()
-      const error = yield* Effect.flip(browser.request(setTx({ ...login("s1"), appState: "x".repeat(5_000) })))
+      const state = "theStateValueMustNotBeLogged"
+      const error = yield* Effect.flip(browser.request(setTx({ ...login(state), appState: "x".repeat(5_000) })))
       expect(error.reason).toBe("too_large")
+      expect(error.message).not.toContain(state)
+      expect(JSON.stringify(error)).not.toContain(state)
     }).pipe(Effect.provide(store())))
+
+  it.effect("a start that cannot fit the header budget next to the session fails too_large without the state", () =>
+    Effect.gen(function*() {
+      const state = "anotherStateValueNotForLogs"
+      const browser = makeCookieBrowser([["__Host-a0_session", "s".repeat(1_500)]])
+      const error = yield* Effect.flip(browser.request(setTx(login(state))))
+      expect(error.reason).toBe("too_large")
+      expect(error.message).toContain("cookie.maxHeaderBytes (1024)")
+      expect(error.message).not.toContain(state)
+      expect(browser.lastSetCookies()).toEqual([])
+    }).pipe(Effect.provide(store({ cookie: { maxHeaderBytes: 1024 } }))))
+
+  it.effect("a configured prefix names the transaction cookies", () =>
+    Effect.gen(function*() {
+      const browser = makeCookieBrowser()
+      yield* browser.request(setTx(login("s1")))
+      expect([...browser.cookies.keys()]).toEqual(["__Host-myapp_tx-s1"])
+      expect(Option.isSome(yield* browser.request(getTx("s1")))).toBe(true)
+    }).pipe(Effect.provide(store({ cookie: { transactionPrefix: "__Host-myapp_tx-" } }))))
 })
