@@ -24,7 +24,6 @@ import { checkEffect } from "./helpers/property.js"
 import { normalize, sessionAt } from "./helpers/sessions.js"
 
 const NAME = "__a0_session"
-const TX = "__a0_tx."
 const config = testConfig({ cookie: { domain: "example.com", maxHeaderBytes: 40_960 } })
 
 const victimSession = (idToken: string): SessionData =>
