@@ -12,9 +12,9 @@
  * the application's own cookies and for login transactions. Anything larger fails with
  * `StoreError({ reason: "too_large" })` rather than being truncated.
  *
- * Note that servers limit the size of the `Cookie` request header too (Node's default
- * `maxHeaderSize` is 16 KiB for all headers), so sessions near the browser bound are better kept
- * in a stateful store.
+ * Servers limit the size of the `Cookie` request header too (Node's default `maxHeaderSize` is
+ * 16 KiB for all headers), so the stores also keep the SDK's cookies within
+ * `cookie.maxHeaderBytes` ({@link headerBytes}), well below the bound above.
  *
  * Pure: no services, no I/O.
  *

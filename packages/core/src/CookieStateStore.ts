@@ -150,6 +150,10 @@ export const writeChunked = (
  * so expiring would delete the user's real session and leave the attacker's cookie as the only
  * one, read on the next request. Left alone, the real session works again once the planted
  * cookie is gone; `__Host-` names (the default with Secure) keep it from being planted at all.
+ *
+ * Logout (`delete`) still expires our copies: the user's real session must end, even though a
+ * planted cookie may then be all that is left (as for a browser that had no session at all,
+ * which only `__Host-` names protect).
  */
 export const isTampered = (jar: CookieJar, name: string): boolean =>
   CookieChunks.isTampered(name, (n) => jar.get(n) !== undefined, jar.duplicated)
