@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process"
 import { mkdirSync } from "node:fs"
 import { createRequire } from "node:module"
 import { fileURLToPath, pathToFileURL } from "node:url"
-import { CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SECRET } from "./Fixtures.js"
+import { CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SECRET, SESSION_COOKIE } from "./Fixtures.js"
 
 /** Resolve bare specifiers as an app in this package would: from packages/bench. */
 export const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url))
@@ -27,7 +27,9 @@ const oursOptions = JSON.stringify({
   clientId: CLIENT_ID,
   clientSecret: CLIENT_SECRET,
   secret: SECRET,
-  redirectUri: REDIRECT_URI
+  redirectUri: REDIRECT_URI,
+  // The cookie the variants read carries the reference SDK's name (ours defaults to `__Host-`).
+  cookie: { name: SESSION_COOKIE }
 })
 
 const referenceConstruct = `

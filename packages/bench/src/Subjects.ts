@@ -41,6 +41,8 @@ export const oursOptions = (port: number, session?: { readonly rolling: boolean 
   clientSecret: CLIENT_SECRET,
   secret: SECRET,
   redirectUri: REDIRECT_URI,
+  // The reference SDK's names, so both write cookies of comparable size (ours default to `__Host-`).
+  cookie: { name: SESSION_COOKIE, transactionPrefix: "__a0_tx." },
   ...(session ? { session } : {})
 })
 

@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as CookieNames from "./CookieNames.js"
 import { ConfigurationError } from "./Errors.js"
 
 const Secret = Schema.String.pipe(
@@ -22,6 +23,49 @@ const ScopeOption = Schema.Union(
 )
 
 const Seconds = Schema.Number.pipe(Schema.positive({ message: () => "must be a positive number of seconds" }))
+
+/** A cookie-name token (RFC 6265 §4.1.1): what may start a transaction cookie's name. */
+const CookieNameToken = Schema.String.pipe(
+  Schema.pattern(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, { message: () => "must be a cookie-name token (RFC 6265 §4.1.1)" })
+)
+
+const CookieFields = {
+  /** Secure is on unless set false (only for http on localhost). */
+  secure: Schema.optionalWith(Schema.Boolean, { default: () => true }),
+  sameSite: Schema.optionalWith(Schema.Literal("lax", "strict", "none"), { default: () => "lax" as const }),
+  domain: Schema.optional(Schema.NonEmptyTrimmedString),
+  path: Schema.optionalWith(Schema.String, { default: () => "/" }),
+  /**
+   * Most bytes the SDK's cookies (session chunks, transactions) may take in the `Cookie` request
+   * header; a write past it fails with `StoreError` `too_large` (servers refuse large headers:
+   * Node answers 431 past 16 KiB for all headers).
+   */
+  maxHeaderBytes: Schema.optionalWith(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1024)), { default: () => 8192 })
+}
+
+/**
+ * The `cookie` options. The session name and transaction prefix default to `__Host-` names
+ * when the cookies are Secure, without Domain and on Path `/` (see `CookieNames`).
+ */
+const CookieSettings = Schema.transform(
+  Schema.Struct({
+    /** Cookie name of the session (chunks append `.0`, `.1`, ...). Default `__Host-a0_session` or `__a0_session`. */
+    name: Schema.optional(Schema.NonEmptyTrimmedString),
+    /** Prefix of transaction cookies (`${prefix}${state}`). Default `__Host-a0_tx.` or `__a0_tx.`. */
+    transactionPrefix: Schema.optional(CookieNameToken),
+    ...CookieFields
+  }),
+  Schema.Struct({ name: Schema.String, transactionPrefix: Schema.String, ...CookieFields }).pipe(Schema.typeSchema),
+  {
+    strict: true,
+    decode: ({ name, transactionPrefix, ...rest }) => ({
+      ...rest,
+      name: name ?? CookieNames.defaultSessionName(rest),
+      transactionPrefix: transactionPrefix ?? CookieNames.defaultTransactionPrefix(rest)
+    }),
+    encode: (settings) => settings
+  }
+)
 
 /** The options apps pass in. */
 export class Auth0Options extends Schema.Class<Auth0Options>("Auth0Options")({
@@ -64,18 +108,7 @@ export class Auth0Options extends Schema.Class<Auth0Options>("Auth0Options")({
   tokenRefreshLeewaySeconds: Schema.optionalWith(Schema.Number.pipe(Schema.nonNegative()), { default: () => 30 }),
   /** Discovery document and JWKS are cached this long. */
   discoveryCacheTtlSeconds: Schema.optionalWith(Seconds, { default: () => 600 }),
-  cookie: Schema.optionalWith(
-    Schema.Struct({
-      /** Cookie name of the session (chunks append `.0`, `.1`, ...). */
-      name: Schema.optionalWith(Schema.NonEmptyTrimmedString, { default: () => "__a0_session" }),
-      /** Secure is on unless set false (only for http on localhost). */
-      secure: Schema.optionalWith(Schema.Boolean, { default: () => true }),
-      sameSite: Schema.optionalWith(Schema.Literal("lax", "strict", "none"), { default: () => "lax" as const }),
-      domain: Schema.optional(Schema.NonEmptyTrimmedString),
-      path: Schema.optionalWith(Schema.String, { default: () => "/" })
-    }),
-    { default: () => ({ name: "__a0_session", secure: true, sameSite: "lax" as const, path: "/" }) }
-  ),
+  cookie: Schema.optionalWith(CookieSettings, { default: () => Schema.decodeSync(CookieSettings)({}) }),
   session: Schema.optionalWith(
     Schema.Struct({
       /** Extend the session on each use (inactivity timeout), up to the absolute lifetime. */

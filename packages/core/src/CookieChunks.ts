@@ -12,9 +12,9 @@
  * the application's own cookies and for login transactions. Anything larger fails with
  * `StoreError({ reason: "too_large" })` rather than being truncated.
  *
- * Note that servers limit the size of the `Cookie` request header too (Node's default
- * `maxHeaderSize` is 16 KiB for all headers), so sessions near the browser bound are better kept
- * in a stateful store.
+ * Servers limit the size of the `Cookie` request header too (Node's default `maxHeaderSize` is
+ * 16 KiB for all headers), so the stores also keep the SDK's cookies within
+ * `cookie.maxHeaderBytes` ({@link headerBytes}), well below the bound above.
  *
  * Pure: no services, no I/O.
  *
@@ -98,12 +98,16 @@ const overhead = (name: string, options: CookieOptions): number =>
 export const cookieBytes = (name: string, value: string, options: CookieOptions): number =>
   overhead(name, options) + encodedLength(value)
 
-const tooLarge = (name: string, bytes: number, maxChunks: number, maxCookieBytes: number) =>
+/**
+ * The error for a value that does not fit. It names no cookie: a transaction cookie's name
+ * carries its `state`, which must not reach logs.
+ */
+const tooLarge = (bytes: number, maxChunks: number, maxCookieBytes: number) =>
   new StoreError({
     reason: "too_large",
-    message: `Cookie "${name}" would need more than ${maxChunks} cookies of ${maxCookieBytes} bytes ` +
-      `(value of ${bytes} bytes encoded); browsers are only required to keep ${MAX_COOKIE_BYTES} bytes ` +
-      `per cookie and 50 cookies per domain (RFC 6265 §6.1). Use a stateful session store for large sessions.`
+    message: `A cookie value of ${bytes} bytes (encoded) would need more than ${maxChunks} cookies of ` +
+      `${maxCookieBytes} bytes; browsers are only required to keep ${MAX_COOKIE_BYTES} bytes per cookie and ` +
+      `50 cookies per domain (RFC 6265 §6.1). Use a stateful session store for large sessions.`
   })
 
 /**
@@ -122,17 +126,17 @@ export const split = (
   const maxChunks = limits?.maxChunks ?? MAX_CHUNKS
   const total = encodedLength(value)
   if (overhead(name, options) + total <= maxCookieBytes) return Either.right([{ name, value }])
-  if (maxChunks <= 1) return Either.left(tooLarge(name, total, maxChunks, maxCookieBytes))
+  if (maxChunks <= 1) return Either.left(tooLarge(total, maxChunks, maxCookieBytes))
 
   const chunks: Array<Chunk> = []
   const ascii = total === value.length
   let start = 0
   while (start < value.length) {
     const index = chunks.length
-    if (index >= maxChunks) return Either.left(tooLarge(name, total, maxChunks, maxCookieBytes))
+    if (index >= maxChunks) return Either.left(tooLarge(total, maxChunks, maxCookieBytes))
     const chunk = chunkName(name, index)
     const budget = maxCookieBytes - overhead(chunk, options)
-    if (budget <= 12) return Either.left(tooLarge(name, total, maxChunks, maxCookieBytes))
+    if (budget <= 12) return Either.left(tooLarge(total, maxChunks, maxCookieBytes))
     let end: number
     if (ascii) {
       end = Math.min(value.length, start + budget)
@@ -195,14 +199,60 @@ export const planClear = (name: string, has: (name: string) => boolean): Readonl
  * in the middle or at the end yields a shortened value; callers that encrypt (as the session
  * stores do) reject it because its authentication tag no longer matches.
  */
-export const read = (name: string, get: (name: string) => string | undefined): Option.Option<string> => {
+export const read = (name: string, get: (name: string) => string | undefined): Option.Option<string> =>
+  Option.map(readParts(name, get), (parts) => parts.join(""))
+
+/** The cookies {@link read} joins: `[${name}]`, or `${name}.0`, `${name}.1`, ... up to the first missing index. */
+export const readParts = (
+  name: string,
+  get: (name: string) => string | undefined
+): Option.Option<ReadonlyArray<string>> => {
   const whole = get(name)
-  if (whole !== undefined) return Option.some(whole)
-  let joined: string | undefined
+  if (whole !== undefined) return Option.some([whole])
+  const parts: Array<string> = []
   for (let i = 0; i < SCAN_LIMIT; i++) {
     const part = get(chunkName(name, i))
     if (part === undefined) break
-    joined = joined === undefined ? part : joined + part
+    parts.push(part)
   }
-  return Option.fromNullable(joined)
+  return parts.length === 0 ? Option.none() : Option.some(parts)
+}
+
+/**
+ * Whether the request's cookies of `name` look planted rather than written by us (cookie
+ * tossing): a name of the family (`${name}`, `${name}.0` .. `${name}.49`) sent twice, the whole
+ * cookie next to chunks, or a chunk past a gap after `${name}.0` .. `${name}.${n - 1}`. None of
+ * these can come from {@link planWrite}, which expires every stale cookie of the family in the
+ * response that writes a value. A browser sends both copies of a name when they differ in
+ * Domain or Path (RFC 6265 §5.4), so "first wins" lets a sibling subdomain choose what we read.
+ * Only orphaned chunks without `${name}` or `${name}.0` are not tampering: nothing reads them.
+ */
+export const isTampered = (
+  name: string,
+  has: (name: string) => boolean,
+  duplicated: (name: string) => boolean
+): boolean => {
+  if (duplicated(name)) return true
+  let count = 0
+  for (let i = 0; i < SCAN_LIMIT; i++) {
+    const chunk = chunkName(name, i)
+    if (duplicated(chunk)) return true
+    if (has(chunk) && i === count) count++
+    else if (has(chunk) && count > 0) return true
+  }
+  return has(name) && count > 0
+}
+
+/**
+ * Bytes `cookies` take in a `Cookie` request header: `name=value` pairs joined by `; `
+ * (RFC 6265 §5.4), values percent-encoded as {@link serializeCookie} writes them.
+ */
+export const headerBytes = (cookies: Iterable<readonly [string, string]>): number => {
+  let total = 0
+  let count = 0
+  for (const [name, value] of cookies) {
+    total += utf8.encode(name).byteLength + 1 + encodedLength(value)
+    count++
+  }
+  return count === 0 ? 0 : total + 2 * (count - 1)
 }

@@ -1,6 +1,7 @@
 /**
- * Login and connect transactions in cookies, one per transaction: `__a0_tx.${state}` holds the
- * transaction encrypted with {@link SessionCrypto}. Keying the cookie name by `state` lets flows
+ * Login and connect transactions in cookies, one per transaction: `${cookie.transactionPrefix}${state}`
+ * (`__Host-a0_tx.${state}` by default with Secure, `__a0_tx.${state}` otherwise; see
+ * `CookieNames`) holds the transaction encrypted with {@link SessionCrypto}. Keying the cookie name by `state` lets flows
  * started in several tabs wait side by side; each is removed once its callback is handled.
  *
  * The cookie is `SameSite=Lax` whatever the session cookie uses: the callback is a top-level GET
@@ -9,6 +10,12 @@
  * `cookie.path` / `cookie.domain`, and lives {@link TRANSACTION_TTL_SECONDS} (its `Max-Age`,
  * and an expiry sealed into the token, so a replayed old cookie is refused as well).
  *
+ * A transaction cookie sent twice reads as no transaction and is left alone (another site may
+ * have planted one copy; see `CookieStateStore.isTampered`). At most {@link MAX_TRANSACTIONS}
+ * live at once, and with the session they stay within `cookie.maxHeaderBytes`: the oldest
+ * transactions are dropped to make room, and a start that cannot fit fails with
+ * `StoreError(too_large)`.
+ *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
@@ -16,24 +23,19 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { Auth0Config } from "./Auth0Config.js"
 import * as CookieChunks from "./CookieChunks.js"
-import { nowSeconds } from "./CookieStateStore.js"
+import * as CookieNames from "./CookieNames.js"
+import { headerBudget, nowSeconds, overBudget, sdkCookies } from "./CookieStateStore.js"
 import { StoreError } from "./Errors.js"
 import { type CookieJar, type CookieOptions, RequestCookies } from "./RequestCookies.js"
 import { Transaction } from "./Session.js"
 import { SessionCrypto } from "./SessionCrypto.js"
 import { isExpired, TRANSACTION_TTL_SECONDS, type TransactionStoreService } from "./TransactionStore.js"
 
-/** Prefix of every transaction cookie's name. */
-export const TRANSACTION_COOKIE_PREFIX = "__a0_tx."
-
 /**
  * States this store accepts: base64url, as the SDK generates them. Such a state is a valid cookie
  * name token (RFC 6265 §4.1.1 / RFC 2616 §2.2), so it can go straight into the name.
  */
 export const STATE_PATTERN = /^[A-Za-z0-9_-]{1,256}$/
-
-/** The cookie that holds the transaction for `state`. */
-export const transactionCookieName = (state: string): string => `${TRANSACTION_COOKIE_PREFIX}${state}`
 
 const decodeTransaction = Schema.decodeUnknownOption(Transaction)
 const encodeTransaction = Schema.encode(Transaction)
@@ -50,8 +52,10 @@ export const make: Effect.Effect<TransactionStoreService, never, Auth0Config | S
   function*() {
     const config = yield* Auth0Config
     const crypto = yield* SessionCrypto
-    const { secure, path, domain } = config.options.cookie
+    const { secure, path, domain, transactionPrefix } = config.options.cookie
     const cookie: CookieOptions = { httpOnly: true, secure, sameSite: "lax", path, domain }
+    const budget = headerBudget(config)
+    const cookieName = (state: string) => CookieNames.transactionCookieName(transactionPrefix, state)
 
     const set: TransactionStoreService["set"] = (transaction) =>
       Effect.gen(function*() {
@@ -70,11 +74,12 @@ export const make: Effect.Effect<TransactionStoreService, never, Auth0Config | S
           )
         )
         const token = yield* crypto.encrypt(encoded, { expiresAt })
-        const name = transactionCookieName(transaction.state)
-        yield* evictOldest(jar, name, now)
+        const name = cookieName(transaction.state)
         const options = { ...cookie, maxAge: expiresAt - now }
         // One cookie per transaction: a transaction needing chunks is far outside what flows write.
         const [only] = yield* CookieChunks.split(name, token, options, { maxChunks: 1 })
+        const evict = yield* planEviction(jar, name, token, now)
+        for (const old of evict) jar.remove(old, cookie)
         jar.set(only!.name, only!.value, options)
       })
 
@@ -86,30 +91,52 @@ export const make: Effect.Effect<TransactionStoreService, never, Auth0Config | S
       )
 
     /**
-     * Makes room for one more transaction: drops unreadable or expired transaction cookies, then
-     * the oldest ones until fewer than {@link MAX_TRANSACTIONS} remain.
+     * The transaction cookies to expire to make room for `name`: unreadable or expired ones,
+     * then the oldest until fewer than {@link MAX_TRANSACTIONS} remain and the SDK's cookies
+     * fit `cookie.maxHeaderBytes` with the new one. Fails with `StoreError(too_large)` when even
+     * without other transactions they would not fit (the session is too large). Names sent
+     * twice are never expired (planted copies; see `CookieStateStore.isTampered`).
      */
-    const evictOldest = (jar: CookieJar, keep: string, now: number) =>
+    const planEviction = (jar: CookieJar, name: string, token: string, now: number) =>
       Effect.gen(function*() {
-        const names = jar.names().filter((n) => n.startsWith(TRANSACTION_COOKIE_PREFIX) && n !== keep)
-        if (names.length < MAX_TRANSACTIONS) return
-        const live: Array<{ readonly name: string; readonly createdAt: number }> = []
-        for (const n of names) {
-          const found = yield* read(jar.get(n) ?? "", now)
-          if (Option.isNone(found)) jar.remove(n, cookie)
-          else live.push({ name: n, createdAt: found.value.createdAt })
+        const isTx = (n: string) => n.startsWith(transactionPrefix) && n !== name
+        const evict: Array<string> = []
+        const live: Array<{ readonly name: string; readonly createdAt: number; readonly bytes: number }> = []
+        for (const n of jar.names().filter(isTx)) {
+          const raw = jar.get(n) ?? ""
+          const found = jar.duplicated(n) ? Option.none() : yield* read(raw, now)
+          if (Option.isSome(found)) {
+            live.push({ name: n, createdAt: found.value.createdAt, bytes: CookieChunks.headerBytes([[n, raw]]) + 2 })
+          } else if (!jar.duplicated(n)) {
+            evict.push(n)
+          }
         }
         live.sort((a, b) => a.createdAt - b.createdAt)
-        for (const old of live.slice(0, Math.max(0, live.length - (MAX_TRANSACTIONS - 1)))) jar.remove(old.name, cookie)
+        let bytes = CookieChunks.headerBytes([
+          ...sdkCookies(jar, budget.naming, (n) => isTx(n) || n === name),
+          [name, token]
+        ])
+        const duplicatedBytes = jar.names().filter((n) => isTx(n) && jar.duplicated(n))
+          .reduce((sum, n) => sum + CookieChunks.headerBytes([[n, jar.get(n) ?? ""]]) + 2, 0)
+        bytes += duplicatedBytes + live.reduce((sum, tx) => sum + tx.bytes, 0)
+        let kept = live.length
+        for (const old of live) {
+          if (kept < MAX_TRANSACTIONS && bytes <= budget.maxHeaderBytes) break
+          evict.push(old.name)
+          bytes -= old.bytes
+          kept--
+        }
+        if (bytes > budget.maxHeaderBytes) return yield* overBudget("Starting this login or connect", bytes, budget)
+        return evict
       })
 
     const get: TransactionStoreService["get"] = (state) =>
       Effect.gen(function*() {
         if (!STATE_PATTERN.test(state)) return Option.none()
         const jar = yield* RequestCookies
-        const name = transactionCookieName(state)
+        const name = cookieName(state)
         const raw = jar.get(name)
-        if (raw === undefined) return Option.none()
+        if (raw === undefined || jar.duplicated(name)) return Option.none()
         const found = Option.filter(
           yield* read(raw, yield* nowSeconds),
           // A valid transaction copied under another state's name is not that state's transaction.
@@ -126,8 +153,8 @@ export const make: Effect.Effect<TransactionStoreService, never, Auth0Config | S
       Effect.gen(function*() {
         if (!STATE_PATTERN.test(state)) return
         const jar = yield* RequestCookies
-        const name = transactionCookieName(state)
-        if (jar.get(name) !== undefined) jar.remove(name, cookie)
+        const name = cookieName(state)
+        if (jar.get(name) !== undefined && !jar.duplicated(name)) jar.remove(name, cookie)
       })
 
     return { set, get, delete: remove }

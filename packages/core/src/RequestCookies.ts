@@ -19,8 +19,13 @@ export interface CookieOptions {
 }
 
 export interface CookieJar {
-  /** The request's value for exactly this name (no prefix matching). */
+  /** The request's value for exactly this name (no prefix matching); the first one when it came twice. */
   readonly get: (name: string) => string | undefined
+  /**
+   * Whether the request carried this name more than once (and it was not set since): someone
+   * else's cookie shadows or doubles ours (cookie tossing). Stores treat it as tampering.
+   */
+  readonly duplicated: (name: string) => boolean
   /** Every cookie name the request carried (plus any set during this request). */
   readonly names: () => ReadonlyArray<string>
   readonly set: (name: string, value: string, options: CookieOptions) => void
@@ -33,15 +38,34 @@ export class RequestCookies extends Context.Tag("@auth0-effect/core/RequestCooki
   static readonly memory: Layer.Layer<RequestCookies> = Layer.sync(RequestCookies, () => makeMemoryJar())
 }
 
-/** Parses a `Cookie` header. Never throws: undecodable values are kept raw, junk is skipped. */
-export const parseCookieHeader = (header: string | null | undefined): Map<string, string> => {
-  const cookies = new Map<string, string>()
+/** A parsed `Cookie` header: each name's first value, and the names that came more than once. */
+export class ParsedCookies extends Map<string, string> {
+  /** Names the header carried more than once. */
+  readonly duplicates = new Set<string>()
+}
+
+/**
+ * Parses a `Cookie` header. Never throws: undecodable values are kept raw, junk is skipped.
+ *
+ * A name that appears twice is recorded in `duplicates` (its first value is kept in the map).
+ * A browser sends two cookies of one name when they differ in Domain or Path (RFC 6265 §5.4):
+ * typically the app's own host-only cookie plus one a sibling subdomain planted with
+ * `Domain=example.com` or a narrower `Path` (cookie tossing). The order is chosen by the
+ * attacker (a longer Path is sent first), so "first wins" lets the attacker pick the value; the
+ * stores instead read a duplicated name as no session / no transaction.
+ */
+export const parseCookieHeader = (header: string | null | undefined): ParsedCookies => {
+  const cookies = new ParsedCookies()
   if (!header) return cookies
   for (const part of header.split(";")) {
     const eq = part.indexOf("=")
     if (eq <= 0) continue
     const name = part.slice(0, eq).trim()
-    if (name === "" || cookies.has(name)) continue
+    if (name === "") continue
+    if (cookies.has(name)) {
+      cookies.duplicates.add(name)
+      continue
+    }
     let value = part.slice(eq + 1).trim()
     if (value.length >= 2 && value.startsWith("\"") && value.endsWith("\"")) value = value.slice(1, -1)
     cookies.set(name, safeDecode(value))
@@ -81,8 +105,11 @@ export const makeRequestJar = (cookieHeader: string | null | undefined): Respons
   const pending = new Map<string, string>()
   return {
     get: (name) => current.get(name),
+    duplicated: (name) => current.duplicates.has(name),
     names: () => Array.from(current.keys()),
     set: (name, value, options) => {
+      // Our own write is what this request now sees; the other copy is still in the browser.
+      current.duplicates.delete(name)
       current.set(name, value)
       pending.set(name, serializeCookie(name, value, options))
     },

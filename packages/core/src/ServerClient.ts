@@ -20,7 +20,7 @@ import { Auth0Config, type Auth0Options, resolve } from "./Auth0Config.js"
 import { AuthorizationServer } from "./AuthorizationServer.js"
 import * as BackchannelLogoutFlow from "./BackchannelLogout.js"
 import * as ConnectedAccountsFlow from "./ConnectedAccounts.js"
-import type { ConfigurationError, StoreError } from "./Errors.js"
+import { type ConfigurationError, InvalidArgumentError, type StoreError } from "./Errors.js"
 import * as LoginFlow from "./Login.js"
 import * as LogoutFlow from "./Logout.js"
 import { RequestCoalescer } from "./RequestCoalescer.js"
@@ -313,11 +313,41 @@ export interface CookieRuntime<StoreOptions, Key extends object> {
   /** The `Set-Cookie` values on the response now; `undefined` when it can no longer be changed. */
   readonly setCookies: (storeOptions: StoreOptions) => ReadonlyArray<string> | undefined
   readonly writeSetCookies: (storeOptions: StoreOptions, values: ReadonlyArray<string>) => void
+  /** Sets the response's `Cache-Control` header, replacing the app's. */
+  readonly setCacheControl: (storeOptions: StoreOptions, value: string) => void
+  /** How the runtime's docs name the moment headers are sent, for the error (e.g. "res.writeHead"). */
+  readonly headersSentHint: string
 }
+
+/**
+ * The `Cache-Control` of every response that sets or clears the SDK's cookies: the session (or a
+ * transaction) sealed into a `Set-Cookie` must never be stored by a shared cache and replayed
+ * to another user (OWASP Session Management Cheat Sheet, "Web Content Caching"; RFC 9111 §5.2.2.5
+ * `no-store`, §5.2.2.7 `private`).
+ */
+export const NO_STORE = "private, no-store"
+
+/**
+ * The error for cookies that can no longer reach the browser: the response's headers were sent
+ * before the SDK wrote its `Set-Cookie` values. An `InvalidArgumentError` (the `storeOptions`
+ * given are no longer usable), not a `StoreError`: nothing failed to store, retrying cannot
+ * help, and the caller must change the order of its calls. Thrown by `commit`, outside every
+ * flow, so no flow's error union changes.
+ */
+export const headersSentError = (hint: string): InvalidArgumentError =>
+  new InvalidArgumentError({
+    argument: "storeOptions",
+    message: `The SDK could not set its cookies: the response's headers were already sent (${hint} ran before ` +
+      "this call finished). Call the SDK before sending any part of the response; otherwise, for example, a " +
+      "login's transaction cookie is lost and its callback fails with MissingTransactionError."
+  })
 
 /**
  * A {@link CookieAdapter} over a runtime: one jar per request, and on each commit the `Set-Cookie`
  * values written before replaced by the jar's current ones, keeping those the app set itself.
+ * A response that carries the SDK's cookies gets `Cache-Control: private, no-store` ({@link NO_STORE});
+ * one that carries none keeps the app's own. Cookies the runtime can no longer write (headers
+ * already sent) throw {@link headersSentError} rather than vanish.
  */
 export const makeCookieAdapter = <StoreOptions, Key extends object>(
   runtime: CookieRuntime<StoreOptions, Key>
@@ -330,11 +360,15 @@ export const makeCookieAdapter = <StoreOptions, Key extends object>(
     jar: (storeOptions) => entryFor(runtime.request(storeOptions)).jar,
     commit: (storeOptions) => {
       const entry = entryFor(runtime.request(storeOptions))
-      const current = runtime.setCookies(storeOptions)
-      if (current === undefined) return
       const next = entry.jar.setCookieHeaders()
+      const current = runtime.setCookies(storeOptions)
+      if (current === undefined) {
+        if (next.some((value) => !entry.written.includes(value))) throw headersSentError(runtime.headersSentHint)
+        return
+      }
       const others = current.filter((value) => !entry.written.includes(value))
       runtime.writeSetCookies(storeOptions, [...others, ...next])
+      if (next.length > 0) runtime.setCacheControl(storeOptions, NO_STORE)
       entry.written = next
     }
   }

@@ -17,7 +17,16 @@ import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"
 import * as Option from "effect/Option"
 import { Auth0Config } from "./Auth0Config.js"
-import { clearCookies, nowSeconds, sessionCookieOptions, sessionExpiry, shouldRenew, writeChunked } from "./CookieStateStore.js"
+import {
+  clearCookies,
+  headerBudget,
+  isTampered,
+  nowSeconds,
+  sessionCookieOptions,
+  sessionExpiry,
+  shouldRenew,
+  writeChunked
+} from "./CookieStateStore.js"
 import { type CookieJar, RequestCookies } from "./RequestCookies.js"
 import { SessionBackend } from "./SessionBackend.js"
 import { SessionCrypto } from "./SessionCrypto.js"
@@ -43,11 +52,16 @@ export const make: Effect.Effect<StateStoreService, never, Auth0Config | Session
     const name = config.options.cookie.name
     const lifetime = config.options.session
     const cookie = sessionCookieOptions(config)
+    const budget = headerBudget(config)
 
-    /** The id in the request's cookie, with the cookie's expiry, if the cookie is ours and live. */
+    /**
+     * The id in the request's cookie, with the cookie's expiry, if the cookie is ours and live.
+     * None when the name came twice: either copy may be a planted one, and an update written to
+     * a planted id would hand this user's tokens to whoever planted it.
+     */
     const readId = (jar: CookieJar) => {
       const raw = jar.get(name)
-      if (raw === undefined) return Effect.succeedNone
+      if (raw === undefined || jar.duplicated(name)) return Effect.succeedNone
       return Effect.map(
         crypto.decryptToken(raw),
         Option.filter((token): token is { readonly payload: string; readonly expiresAt: number; readonly currentKey: boolean } =>
@@ -60,12 +74,13 @@ export const make: Effect.Effect<StateStoreService, never, Auth0Config | Session
     const writeCookie = (jar: CookieJar, id: string, expiresAt: number, now: number) =>
       Effect.flatMap(
         crypto.encrypt(id, { expiresAt }),
-        (token) => writeChunked(jar, name, token, { ...cookie, maxAge: expiresAt - now }, { maxChunks: 1 })
+        (token) => writeChunked(jar, name, token, { ...cookie, maxAge: expiresAt - now }, budget, { maxChunks: 1 })
       )
 
     const get: StateStoreService["get"] = Effect.gen(function*() {
       const jar = yield* RequestCookies
-      if (jar.get(name) === undefined) return Option.none()
+      // Planted cookies are left alone: see CookieStateStore.isTampered.
+      if (jar.get(name) === undefined || isTampered(jar, name)) return Option.none()
       const token = yield* readId(jar)
       if (Option.isNone(token)) {
         clearCookies(jar, name, cookie)
@@ -85,7 +100,7 @@ export const make: Effect.Effect<StateStoreService, never, Auth0Config | Session
         return Option.none()
       }
       // Re-sealed when worth extending, or when an old secret sealed it (rotation).
-    if (!token.value.currentKey || shouldRenew(lifetime, expiresAt, token.value.expiresAt)) {
+      if (!token.value.currentKey || shouldRenew(lifetime, expiresAt, token.value.expiresAt)) {
         if (!(yield* backend.replace(id, found.value, expiresAt - now))) {
           clearCookies(jar, name, cookie)
           return Option.none()

@@ -1,7 +1,8 @@
 /**
  * Cookies for Web-standard runtimes (Bun, Deno, Cloudflare, any `fetch` handler): read from a
  * `Request`, written as `Set-Cookie` into the `Headers` the app puts on its `Response`. Shared
- * by @auth0-effect/bun and @auth0-effect/deno.
+ * by @auth0-effect/bun and @auth0-effect/deno. A response that carries the SDK's cookies gets
+ * `Cache-Control: private, no-store` in those headers (build the `Response` after the SDK call).
  *
  * @since 0.1.0
  */
@@ -20,5 +21,7 @@ export const webCookieAdapter: CookieAdapter<WebStoreOptions> = makeCookieAdapte
   writeSetCookies: (options, values) => {
     options.headers.delete("set-cookie")
     for (const value of values) options.headers.append("set-cookie", value)
-  }
+  },
+  setCacheControl: (options, value) => options.headers.set("cache-control", value),
+  headersSentHint: "the Response was built"
 })

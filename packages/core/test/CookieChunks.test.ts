@@ -168,3 +168,12 @@ describe("CookieChunks", () => {
     })
   })
 })
+
+describe("headerBytes", () => {
+  it.prop("is the byte length of the Cookie header a browser sends for the pairs (RFC 6265 §5.4)", [
+    FastCheck.array(FastCheck.tuple(FastCheck.stringMatching(/^[A-Za-z0-9_.-]{1,20}$/), FastCheck.string({ unit: "grapheme", maxLength: 50 })), { maxLength: 6 })
+  ], ([pairs]) => {
+    const header = pairs.map(([n, v]) => `${n}=${encodeURIComponent(v)}`).join("; ")
+    expect(CookieChunks.headerBytes(pairs)).toBe(new TextEncoder().encode(header).byteLength)
+  })
+})

@@ -88,19 +88,19 @@ const value = FastCheck.oneof(
 
 const name = FastCheck.oneof(
   FastCheck.constantFrom(
-    "__a0_session",
-    "__a0_session.0",
-    "__a0_session.1",
-    "__a0_session.2",
-    "__a0_session.3",
-    "__a0_session.9",
-    "__a0_session.10",
-    "__a0_session.00",
-    "__a0_sessionX",
-    "__a0_session_",
-    "__a0_tx.s1",
-    "__a0_tx.",
-    "__a0_tx.s1.0"
+    "__Host-a0_session",
+    "__Host-a0_session.0",
+    "__Host-a0_session.1",
+    "__Host-a0_session.2",
+    "__Host-a0_session.3",
+    "__Host-a0_session.9",
+    "__Host-a0_session.10",
+    "__Host-a0_session.00",
+    "__Host-a0_sessionX",
+    "__Host-a0_session_",
+    "__Host-a0_tx.s1",
+    "__Host-a0_tx.",
+    "__Host-a0_tx.s1.0"
   ),
   FastCheck.string({ minLength: 1, maxLength: 20 })
 )
@@ -128,7 +128,7 @@ it.effect("10,000 random Cookie headers: no exception, no failure, no session, n
     const statefulStore = yield* MemoryStore
     const transactions = yield* TransactionStore
     // Sanity: the real tokens do work where they belong, so "none" below means something.
-    expect(yield* withJar(`__a0_session=${sessionToken}`, cookieStore.get)).toEqual(Exit.succeed(Option.some(sessionAt(0))))
+    expect(yield* withJar(`__Host-a0_session=${sessionToken}`, cookieStore.get)).toEqual(Exit.succeed(Option.some(sessionAt(0))))
 
     let checked = 0
     yield* checkEffect([cookieHeader], (h) =>
@@ -145,6 +145,6 @@ it.effect("a stranger's token and an expired token of ours read as none", () =>
   Effect.gen(function*() {
     const cookieStore = yield* StateStore
     for (const token of [strangersToken, expiredToken]) {
-      expect(yield* withJar(`__a0_session=${token}`, cookieStore.get)).toEqual(Exit.succeed(Option.none()))
+      expect(yield* withJar(`__Host-a0_session=${token}`, cookieStore.get)).toEqual(Exit.succeed(Option.none()))
     }
   }).pipe(Effect.provide(stores)))

@@ -4,6 +4,7 @@ import * as FastCheck from "effect/FastCheck"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
+import * as CookieNames from "../src/CookieNames.js"
 import * as CookieTransactionStore from "../src/CookieTransactionStore.js"
 import type { ConnectTransaction, LoginTransaction, Transaction } from "../src/Session.js"
 import { TRANSACTION_TTL_SECONDS, TransactionStore } from "../src/TransactionStore.js"
@@ -44,28 +45,28 @@ describe("CookieTransactionStore", () => {
       const browser = makeCookieBrowser()
       yield* browser.request(setTx(login("stateTabOne")))
       yield* browser.request(setTx(connect("stateTabTwo")))
-      expect([...browser.cookies.keys()].sort()).toEqual(["__a0_tx.stateTabOne", "__a0_tx.stateTabTwo"])
+      expect([...browser.cookies.keys()].sort()).toEqual(["__Host-a0_tx.stateTabOne", "__Host-a0_tx.stateTabTwo"])
 
       expect(yield* browser.request(getTx("stateTabTwo"))).toEqual(Option.some(connect("stateTabTwo")))
       expect(yield* browser.request(getTx("stateTabOne"))).toEqual(Option.some(login("stateTabOne")))
 
       yield* browser.request(deleteTx("stateTabOne"))
-      expect(browser.lastSetCookies()[0]).toMatch(/^__a0_tx\.stateTabOne=; .*Max-Age=0/)
+      expect(browser.lastSetCookies()[0]).toMatch(/^__Host-a0_tx\.stateTabOne=; .*Max-Age=0/)
       expect(yield* browser.request(getTx("stateTabOne"))).toEqual(Option.none())
       expect(yield* browser.request(getTx("stateTabTwo"))).toEqual(Option.some(connect("stateTabTwo")))
     }).pipe(Effect.provide(store())))
 
   it.effect("keeps at most MAX_TRANSACTIONS cookies, evicting the oldest, so the Cookie header stays bounded", () =>
     Effect.gen(function*() {
-      const browser = makeCookieBrowser([["__a0_tx.garbage", "not-a-transaction"]])
+      const browser = makeCookieBrowser([["__Host-a0_tx.garbage", "not-a-transaction"]])
       const total = CookieTransactionStore.MAX_TRANSACTIONS + 4
       for (let i = 0; i < total; i++) {
         yield* TestClock.adjust("1 second")
         yield* browser.request(setTx(login(`state-${i}`, i + 1)))
       }
-      const txCookies = [...browser.cookies.keys()].filter((name) => name.startsWith("__a0_tx."))
+      const txCookies = [...browser.cookies.keys()].filter((name) => name.startsWith("__Host-a0_tx."))
       expect(txCookies).toHaveLength(CookieTransactionStore.MAX_TRANSACTIONS)
-      expect(txCookies).not.toContain("__a0_tx.garbage")
+      expect(txCookies).not.toContain("__Host-a0_tx.garbage")
       for (let i = 0; i < total; i++) {
         const found = yield* browser.request(getTx(`state-${i}`))
         expect(Option.isSome(found)).toBe(i >= total - CookieTransactionStore.MAX_TRANSACTIONS)
@@ -77,7 +78,7 @@ describe("CookieTransactionStore", () => {
       Effect.gen(function*() {
         const browser = makeCookieBrowser()
         yield* browser.request(setTx(login(state)))
-        expect([...browser.cookies.keys()]).toEqual([CookieTransactionStore.transactionCookieName(state)])
+        expect([...browser.cookies.keys()]).toEqual([CookieNames.transactionCookieName("__Host-a0_tx.", state)])
         expect(yield* browser.request(getTx(state))).toEqual(Option.some(login(state)))
       }), { numRuns: 100 }).pipe(Effect.provide(store())))
 
@@ -120,11 +121,11 @@ describe("CookieTransactionStore", () => {
       Effect.gen(function*() {
         const original = makeCookieBrowser()
         yield* original.request(setTx(login("s1")))
-        const token = original.cookies.get("__a0_tx.s1")!
+        const token = original.cookies.get("__Host-a0_tx.s1")!
         for (const [name, value, state] of [
-          ["__a0_tx.s1", token.slice(0, 40) + (token[40] === "A" ? "B" : "A") + token.slice(41), "s1"],
-          ["__a0_tx.s1", "hello", "s1"],
-          ["__a0_tx.s2", token, "s2"]
+          ["__Host-a0_tx.s1", token.slice(0, 40) + (token[40] === "A" ? "B" : "A") + token.slice(41), "s1"],
+          ["__Host-a0_tx.s1", "hello", "s1"],
+          ["__Host-a0_tx.s2", token, "s2"]
         ] as const) {
           const browser = makeCookieBrowser([[name, value]])
           expect(yield* browser.request(getTx(state))).toEqual(Option.none())
@@ -135,7 +136,7 @@ describe("CookieTransactionStore", () => {
     it.effect("states that are not base64url are never looked up and never throw", () =>
       checkEffect([FastCheck.string({ maxLength: 300 })], (state) =>
         Effect.gen(function*() {
-          const browser = makeCookieBrowser([[`__a0_tx.${state}`, "x"]])
+          const browser = makeCookieBrowser([[`__Host-a0_tx.${state}`, "x"]])
           const found = yield* browser.request(getTx(state))
           expect(found).toEqual(Option.none())
           yield* browser.request(deleteTx(state))
@@ -150,10 +151,32 @@ describe("CookieTransactionStore", () => {
       expect(browser.lastSetCookies()).toEqual([])
     }).pipe(Effect.provide(store())))
 
-  it.effect("a transaction too large for one cookie fails with StoreError too_large", () =>
+  it.effect("a transaction too large for one cookie fails with StoreError too_large; the message never carries the state", () =>
     Effect.gen(function*() {
       const browser = makeCookieBrowser()
-      const error = yield* Effect.flip(browser.request(setTx({ ...login("s1"), appState: "x".repeat(5_000) })))
+      const state = "theStateValueMustNotBeLogged"
+      const error = yield* Effect.flip(browser.request(setTx({ ...login(state), appState: "x".repeat(5_000) })))
       expect(error.reason).toBe("too_large")
+      expect(error.message).not.toContain(state)
+      expect(JSON.stringify(error)).not.toContain(state)
     }).pipe(Effect.provide(store())))
+
+  it.effect("a start that cannot fit the header budget next to the session fails too_large without the state", () =>
+    Effect.gen(function*() {
+      const state = "anotherStateValueNotForLogs"
+      const browser = makeCookieBrowser([["__Host-a0_session", "s".repeat(1_500)]])
+      const error = yield* Effect.flip(browser.request(setTx(login(state))))
+      expect(error.reason).toBe("too_large")
+      expect(error.message).toContain("cookie.maxHeaderBytes (1024)")
+      expect(error.message).not.toContain(state)
+      expect(browser.lastSetCookies()).toEqual([])
+    }).pipe(Effect.provide(store({ cookie: { maxHeaderBytes: 1024 } }))))
+
+  it.effect("a configured prefix names the transaction cookies", () =>
+    Effect.gen(function*() {
+      const browser = makeCookieBrowser()
+      yield* browser.request(setTx(login("s1")))
+      expect([...browser.cookies.keys()]).toEqual(["__Host-myapp_tx-s1"])
+      expect(Option.isSome(yield* browser.request(getTx("s1")))).toBe(true)
+    }).pipe(Effect.provide(store({ cookie: { transactionPrefix: "__Host-myapp_tx-" } }))))
 })

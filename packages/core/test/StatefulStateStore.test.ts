@@ -13,7 +13,7 @@ import { makeCookieBrowser } from "./helpers/cookieBrowser.js"
 import { type TestConfigOverrides, testConfig } from "./helpers/config.js"
 import { sessionAt } from "./helpers/sessions.js"
 
-const NAME = "__a0_session"
+const NAME = "__Host-a0_session"
 const HOUR = 3600
 
 /** A memory backend that also records the TTL of each write (`set` or `replace`). */
@@ -127,7 +127,7 @@ describe("StatefulStateStore", () => {
         const backend = yield* SessionBackend
         yield* backend.delete((yield* idIn(browser.cookies.get(NAME))) as string)
         expect(yield* browser.request(getSession)).toEqual(Option.none())
-        expect(browser.lastSetCookies()[0]).toMatch(/^__a0_session=; .*Max-Age=0/)
+        expect(browser.lastSetCookies()[0]).toMatch(/^__Host-a0_session=; .*Max-Age=0/)
         expect(browser.cookies.size).toBe(0)
       }).pipe(Effect.provide(statefulStore())))
 

@@ -484,14 +484,14 @@ describe("with the real facade and webCookieAdapter", () => {
     await client.startInteractiveLogin(undefined, { request, headers })
     const first = headers.getSetCookie()
     expect(first.slice(0, 2)).toEqual(["theme=dark; Path=/", "lang=en; Path=/"])
-    expect(first.filter((c) => c.startsWith("__a0_tx."))).toHaveLength(1)
+    expect(first.filter((c) => c.startsWith("__Host-a0_tx."))).toHaveLength(1)
 
     headers.append("set-cookie", "later=1; Path=/")
     await client.startInteractiveLogin(undefined, { request, headers })
     const second = headers.getSetCookie()
-    expect(second.filter((c) => !c.startsWith("__a0_tx."))).toEqual(["theme=dark; Path=/", "lang=en; Path=/", "later=1; Path=/"])
+    expect(second.filter((c) => !c.startsWith("__Host-a0_tx."))).toEqual(["theme=dark; Path=/", "lang=en; Path=/", "later=1; Path=/"])
     // One request, one jar: both transactions are in it, each written once.
-    expect(second.filter((c) => c.startsWith("__a0_tx."))).toHaveLength(2)
+    expect(second.filter((c) => c.startsWith("__Host-a0_tx."))).toHaveLength(2)
   })
 
   it("a login through the handler carries the transaction cookie on the redirect (Secure by default)", async () => {
@@ -500,7 +500,7 @@ describe("with the real facade and webCookieAdapter", () => {
     expect(new URL(response!.headers.get("location")!).origin).toBe(emulator.origin)
     const [cookie, ...rest] = response!.headers.getSetCookie()
     expect(rest).toEqual([])
-    expect(cookie).toMatch(/^__a0_tx\.[^=]+=.+; Path=\/; Max-Age=\d+; HttpOnly; Secure; SameSite=Lax$/)
+    expect(cookie).toMatch(/^__Host-a0_tx\.[^=]+=.+; Path=\/; Max-Age=\d+; HttpOnly; Secure; SameSite=Lax$/)
   })
 
   it("an unknown state through the handler is a 400, and the error is an Auth0Error", async () => {

@@ -1,6 +1,8 @@
 /**
  * Cookies for `node:http`: read from `req.headers.cookie`, written as `Set-Cookie` on `res`
- * (keeping any Set-Cookie the app set itself).
+ * (keeping any Set-Cookie the app set itself), with `Cache-Control: private, no-store` when the
+ * SDK sets a cookie. Once `res.headersSent`, a call that must set a cookie rejects with an
+ * `InvalidArgumentError` instead of losing it.
  *
  * @since 0.1.0
  */
@@ -25,5 +27,7 @@ export const nodeCookieAdapter: CookieAdapter<NodeStoreOptions> = makeCookieAdap
   writeSetCookies: ({ res }, values) => {
     if (values.length === 0) res.removeHeader("set-cookie")
     else res.setHeader("set-cookie", [...values])
-  }
+  },
+  setCacheControl: ({ res }, value) => res.setHeader("cache-control", value),
+  headersSentHint: "res.writeHead, res.write or res.end"
 })
