@@ -286,7 +286,14 @@ export const resolve = (input: unknown): Effect.Effect<ResolvedConfig, Configura
       if (value === undefined) continue
       const owned = authorizationParamIssue(key)
       if (owned !== undefined) issues.push(owned)
-      else extra[key] = typeof value === "string" ? value : JSON.stringify(value)
+      else if (typeof value === "string") extra[key] = value
+      else {
+        try {
+          extra[key] = JSON.stringify(value)
+        } catch {
+          issues.push(issue(`authorizationParams.${key}`, "must be a string or JSON-serializable (no BigInt, no cycles)"))
+        }
+      }
     }
     if (issues.length > 0 || !("method" in clientAuth)) return yield* failAll(issues)
     return {

@@ -39,10 +39,10 @@ export interface AuthorizationParams {
   readonly [param: string]: string | number | boolean | undefined
 }
 
-export interface StartInteractiveLoginOptions {
+export interface StartInteractiveLoginOptions<AppState = unknown> {
   readonly authorizationParams?: AuthorizationParams | undefined
-  /** Anything JSON-serializable, returned by `completeInteractiveLogin`. */
-  readonly appState?: unknown
+  /** Anything JSON-serializable (no BigInt, no cycles), returned by `completeInteractiveLogin`. */
+  readonly appState?: AppState | undefined
   /** Override the configuration's `pushedAuthorizationRequests`. */
   readonly pushedAuthorizationRequests?: boolean | undefined
 }
@@ -58,6 +58,34 @@ const RESERVED = new Set([
   "request"
 ])
 
+/**
+ * `appState` travels in the transaction as JSON: a value `JSON.stringify` refuses (a BigInt, a
+ * cycle) fails here as a typed error, before anything is stored, rather than as a raw exception.
+ */
+export const checkAppState = (appState: unknown): Effect.Effect<void, InvalidArgumentError> =>
+  Effect.suspend(() => {
+    try {
+      JSON.stringify(appState)
+      return Effect.void
+    } catch {
+      return Effect.fail(
+        new InvalidArgumentError({
+          argument: "appState",
+          message: "appState must be JSON-serializable (plain objects, arrays, strings, numbers, booleans, null; no BigInt, no cycles)"
+        })
+      )
+    }
+  })
+
+/**
+ * The message of a {@link MissingTransactionError}: what usually causes one. Never the state value.
+ */
+export const missingTransactionMessage = (kind: "login" | "connect"): string =>
+  `No ${kind} transaction for this state: unknown, expired or already used. Likely causes: ` +
+  "the transaction cookie was not sent back with the callback (a Secure cookie over plain http, " +
+  "or the flow started on localhost and the callback came to 127.0.0.1, or the other way round: " +
+  "cookies are per host), the user took too long, or the callback was used twice (reload, back button)"
+
 /** The audience key under which a token set without an explicit audience is stored. */
 export const DEFAULT_AUDIENCE = "default"
 
@@ -69,6 +97,7 @@ export const startInteractiveLogin = Effect.fn("startInteractiveLogin")(function
   options: StartInteractiveLoginOptions = {}
 ) {
   const config = yield* Auth0Config
+  yield* checkAppState(options.appState)
   const { audience: askedAudience, scope: askedScope, redirect_uri, max_age, ...rest } = options.authorizationParams ?? {}
   for (const key of Object.keys(rest)) {
     if (RESERVED.has(key)) {
@@ -165,7 +194,7 @@ export const completeInteractiveLogin = Effect.fn("completeInteractiveLogin")(fu
   }
   const found = yield* transactions.get(state)
   if (Option.isNone(found) || found.value.kind !== "login") {
-    return yield* new MissingTransactionError({ message: "No login transaction for this state: unknown, expired or already used" })
+    return yield* new MissingTransactionError({ message: missingTransactionMessage("login") })
   }
   const transaction = found.value
   // Single use: consumed before anything can fail, so a replayed callback finds nothing.
