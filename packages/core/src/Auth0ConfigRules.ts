@@ -64,12 +64,18 @@ export const valueFreeMessage = (message: string): string => {
   return message
 }
 
-/** Every decoding problem, with its path and a value-free message. */
-export const decodeIssues = (error: ParseResult.ParseError): ReadonlyArray<ConfigurationIssue> =>
-  ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
+/**
+ * Every decoding problem, with its path and a value-free message; one per field (an optional
+ * option's union adds "expected undefined" beside the real problem).
+ */
+export const decodeIssues = (error: ParseResult.ParseError): ReadonlyArray<ConfigurationIssue> => {
+  const byField = new Map<string, ConfigurationIssue>()
+  for (const issue of ParseResult.ArrayFormatter.formatErrorSync(error)) {
     const field = issue.path.map(String).join(".") || "(root)"
-    return { field, message: `Invalid Auth0 option "${field}": ${valueFreeMessage(issue.message)}` }
-  })
+    if (!byField.has(field)) byField.set(field, { field, message: `Invalid Auth0 option "${field}": ${valueFreeMessage(issue.message)}` })
+  }
+  return [...byField.values()]
+}
 
 /**
  * A cookie attribute value that could inject attributes or split the header: `;`, whitespace,
