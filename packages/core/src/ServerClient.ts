@@ -151,6 +151,9 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
 
   /** Runs `effect`, then `after` (success or not); rejects with the original error, not a FiberFailure. */
   #settle<A, E>(effect: Effect.Effect<A, E, FacadeServices>, after?: () => void): Promise<A> {
+    if (this.#disposed) {
+      return Promise.reject(new InvalidArgumentError({ argument: "this", message: "This ServerClient was disposed: create a new one" }))
+    }
     const built = this.#built
     const exit: Promise<Exit.Exit<A, E | BuildError>> = built !== undefined
       ? Runtime.runPromiseExit(built)(effect)

@@ -38,3 +38,9 @@ export const webStoreOptionsProblem = (storeOptions: unknown): string | undefine
   return "storeOptions must be { request, headers }: the incoming Request and the Headers of the Response you " +
     `return (e.g. auth0.getUser({ request, headers })); got ${describeArgument(storeOptions)}`
 }
+
+/** The adapter the Web-standard facades (Bun, Deno) use: {@link webCookieAdapter} with its storeOptions check. */
+export const webServerClientAdapter: CookieAdapter<WebStoreOptions> = {
+  ...webCookieAdapter,
+  storeOptionsProblem: webStoreOptionsProblem
+}
