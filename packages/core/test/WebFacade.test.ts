@@ -126,7 +126,6 @@ describe("protecting routes", () => {
     expectTypeOf(user).toEqualTypeOf<UserClaims>()
     expectTypeOf(user.email).toEqualTypeOf<string | undefined>()
     expectTypeOf(user.email_verified).toEqualTypeOf<boolean | undefined>()
-    expectTypeOf(user["https://example.com/roles"]).toEqualTypeOf<unknown>()
     expect(user.email).toBe("wen@example.com")
     const session = await browser.call((o) => auth0.requireSession(o))
     expect(session.user.sub).toBe(user.sub)
