@@ -22,7 +22,8 @@ import {
   MissingRequiredArgumentError,
   MissingTransactionError
 } from "./Errors.js"
-import { checkAppState, completeInteractiveLogin, missingTransactionMessage } from "./Login.js"
+import { checkAppState, completeInteractiveLogin } from "./Login.js"
+import { missingTransactionMessage } from "./internal/hints.js"
 import * as MyAccountApi from "./MyAccountApi.js"
 import * as Pkce from "./Pkce.js"
 import * as Randomness from "./Randomness.js"

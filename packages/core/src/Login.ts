@@ -28,6 +28,7 @@ import * as CallbackUrl from "./CallbackUrl.js"
 import { configuredScope, userClaims } from "./internal/claims.js"
 import * as AccessTokenAudience from "./AccessTokenAudience.js"
 import { epochSeconds } from "./internal/time.js"
+import { missingTransactionMessage } from "./internal/hints.js"
 
 /** Authorization parameters a login may carry; SDK-owned ones (state, nonce, PKCE) are refused. */
 export interface AuthorizationParams {
@@ -76,15 +77,6 @@ export const checkAppState = (appState: unknown): Effect.Effect<void, InvalidArg
       )
     }
   })
-
-/**
- * The message of a {@link MissingTransactionError}: what usually causes one. Never the state value.
- */
-export const missingTransactionMessage = (kind: "login" | "connect"): string =>
-  `No ${kind} transaction for this state: unknown, expired or already used. Likely causes: ` +
-  "the transaction cookie was not sent back with the callback (a Secure cookie over plain http, " +
-  "or the flow started on localhost and the callback came to 127.0.0.1, or the other way round: " +
-  "cookies are per host), the user took too long, or the callback was used twice (reload, back button)"
 
 /** The audience key under which a token set without an explicit audience is stored. */
 export const DEFAULT_AUDIENCE = "default"
