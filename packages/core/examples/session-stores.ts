@@ -23,8 +23,8 @@ export const config = Auth0Config.fromInput({
   clientSecret: process.env["AUTH0_CLIENT_SECRET"],
   redirectUri: "https://app.example.com/auth/callback",
   secret: [
-    process.env["AUTH0_SECRET"], // new: encrypts every cookie from now on
-    process.env["AUTH0_SECRET_PREVIOUS"] // old: still decrypts cookies issued before the rotation
+    process.env["AUTH0_SECRET"] ?? "", // new: encrypts every cookie from now on
+    process.env["AUTH0_SECRET_PREVIOUS"] ?? "" // old: still decrypts cookies issued before the rotation
   ],
   cookie: {
     name: "appSession", // chunks are appSession.0, appSession.1, ...

@@ -7,7 +7,7 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Layer from "effect/Layer"
-import { Auth0Config } from "./Auth0Config.js"
+import { Auth0Config, type Auth0Input } from "./Auth0Config.js"
 import { AuthorizationServer } from "./AuthorizationServer.js"
 import type { ConfigurationError } from "./Errors.js"
 import { RequestCoalescer } from "./RequestCoalescer.js"
@@ -16,12 +16,12 @@ export type Services = Auth0Config | AuthorizationServer | RequestCoalescer | Ht
 
 /** Configuration, discovery and coalescing over a given HttpClient. */
 export const layerWithoutHttp = (
-  input: unknown
+  input: Auth0Input
 ): Layer.Layer<Auth0Config | AuthorizationServer | RequestCoalescer, ConfigurationError, HttpClient.HttpClient> =>
   Layer.mergeAll(AuthorizationServer.layer, RequestCoalescer.layer).pipe(
     Layer.provideMerge(Auth0Config.fromInput(input))
   )
 
 /** Everything but the stores, with the platform's `fetch` as HttpClient. */
-export const layer = (input: unknown): Layer.Layer<Services, ConfigurationError> =>
+export const layer = (input: Auth0Input): Layer.Layer<Services, ConfigurationError> =>
   layerWithoutHttp(input).pipe(Layer.provideMerge(FetchHttpClient.layer))

@@ -7,10 +7,18 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as CookieNames from "./CookieNames.js"
-import { ConfigurationError } from "./Errors.js"
+import {
+  cookiePrefixProblem,
+  decodeIssues,
+  lifetimeProblem,
+  summary,
+  unknownOptionProblem,
+  unsafeAttribute
+} from "./Auth0ConfigRules.js"
+import { ConfigurationError, type ConfigurationIssue } from "./Errors.js"
+import { importOnce, keyProblem, type SigningKey } from "./internal/signingKey.js"
 
 const Secret = Schema.String.pipe(
   Schema.minLength(32, { message: () => "must be at least 32 characters" })
@@ -120,12 +128,17 @@ export class Auth0Options extends Schema.Class<Auth0Options>("Auth0Options")({
   )
 }) {}
 
+/** The options as apps write them (the encoded side of {@link Auth0Options}): defaults optional. */
+export type Auth0Input = Schema.Schema.Encoded<typeof Auth0Options>
+
 export type ClientAuth =
   | { readonly method: "client_secret_post" | "client_secret_basic"; readonly secret: string }
   | {
     readonly method: "private_key_jwt"
     readonly key: string | Record<string, unknown>
     readonly alg: Auth0Options["clientAssertionSigningAlg"]
+    /** The key, imported once (shape checked at resolve, imported when the layer is built). */
+    readonly signingKey: Effect.Effect<SigningKey, ConfigurationError>
   }
 
 /** The configuration the flows read: the options plus what is derived from them once. */
@@ -156,8 +169,16 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"])
 /** Whether a host name is a loopback address. */
 export const isLoopbackHost = (hostname: string): boolean => LOOPBACK.has(hostname.toLowerCase())
 
-const fail = (field: string, problem: string) =>
-  new ConfigurationError({ field, message: `Invalid Auth0 option "${field}": ${problem}` })
+const issue = (field: string, problem: string): ConfigurationIssue => ({
+  field,
+  message: `Invalid Auth0 option "${field}": ${problem}`
+})
+
+const fail = (field: string, problem: string) => new ConfigurationError(issue(field, problem))
+
+/** One error for every issue found; `field` is the first one's. */
+const failAll = (issues: ReadonlyArray<ConfigurationIssue>) =>
+  new ConfigurationError({ field: issues[0]!.field, message: summary(issues), issues })
 
 /** `domain` as an origin: https for host names; http only for loopback with allowInsecureHttp. */
 export const resolveOrigin = (domain: string, allowInsecureHttp: boolean): Effect.Effect<string, ConfigurationError> =>
@@ -167,7 +188,7 @@ export const resolveOrigin = (domain: string, allowInsecureHttp: boolean): Effec
     try {
       url = new URL(withScheme)
     } catch {
-      return Effect.fail(fail("domain", `"${domain}" is not a host name or origin`))
+      return Effect.fail(fail("domain", "is not a host name or origin"))
     }
     if (url.username || url.password || (url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
       return Effect.fail(fail("domain", "must be a host name or an origin, without path, query or credentials"))
@@ -185,60 +206,112 @@ export const resolveOrigin = (domain: string, allowInsecureHttp: boolean): Effec
     return Effect.fail(fail("domain", `unsupported scheme "${url.protocol}"`))
   })
 
-/** Decode untrusted input; the first issue names the field. */
-export const decodeOptions = (input: unknown): Effect.Effect<Auth0Options, ConfigurationError> =>
-  Schema.decodeUnknown(Auth0Options)(input, { errors: "all", onExcessProperty: "ignore" }).pipe(
-    Effect.mapError((error) => {
-      const [first] = ParseResult.ArrayFormatter.formatErrorSync(error)
-      const field = first?.path.map(String).join(".") || "(root)"
-      return new ConfigurationError({
-        field,
-        message: `Invalid Auth0 option "${field}": ${first?.message ?? "invalid"}`,
-        cause: ParseResult.TreeFormatter.formatErrorSync(error)
-      })
-    })
-  )
+/** The top-level options the Schema knows (read from it, so options added to it are known). */
+const KNOWN_OPTIONS: ReadonlyArray<string> = Object.keys(Auth0Options.fields)
 
-const resolveClientAuth = (options: Auth0Options): Effect.Effect<ClientAuth, ConfigurationError> => {
+/** Unknown top-level options: a typo (`baseURL`, `clientID`) would otherwise be ignored silently. */
+export const unknownOptions = (input: unknown): ReadonlyArray<ConfigurationIssue> =>
+  typeof input === "object" && input !== null && !Array.isArray(input)
+    ? Object.keys(input).filter((key) => !KNOWN_OPTIONS.includes(key)).map((key) => unknownOptionProblem(key, KNOWN_OPTIONS))
+    : []
+
+/**
+ * Decodes untrusted input, reporting every problem at once (unknown options and decoding
+ * issues); messages name the field and the problem, never a value.
+ */
+export const decodeOptions = (input: unknown): Effect.Effect<Auth0Options, ConfigurationError> =>
+  Effect.suspend(() => {
+    const unknown = unknownOptions(input)
+    return Schema.decodeUnknown(Auth0Options)(input, { errors: "all", onExcessProperty: "ignore" }).pipe(
+      Effect.mapError((error) => failAll([...decodeIssues(error), ...unknown])),
+      Effect.filterOrFail(() => unknown.length === 0, () => failAll(unknown))
+    )
+  })
+
+const resolveClientAuth = (options: Auth0Options): ClientAuth | ConfigurationIssue => {
   const method = options.clientAuthMethod ??
     (options.clientAssertionSigningKey !== undefined ? "private_key_jwt" : "client_secret_post")
   if (method === "private_key_jwt") {
-    if (options.clientAssertionSigningKey === undefined) {
-      return Effect.fail(fail("clientAssertionSigningKey", "is required for private_key_jwt"))
-    }
-    return Effect.succeed({ method, key: options.clientAssertionSigningKey, alg: options.clientAssertionSigningAlg })
+    const key = options.clientAssertionSigningKey
+    if (key === undefined) return issue("clientAssertionSigningKey", "is required for private_key_jwt")
+    const alg = options.clientAssertionSigningAlg
+    const problem = keyProblem(key, alg)
+    if (problem !== undefined) return issue("clientAssertionSigningKey", problem)
+    return { method, key, alg, signingKey: importOnce(key, alg) }
   }
   if (options.clientSecret === undefined) {
-    return Effect.fail(fail("clientSecret", `is required for ${method} (or give clientAssertionSigningKey)`))
+    return issue("clientSecret", `is required for ${method} (or give clientAssertionSigningKey)`)
   }
-  return Effect.succeed({ method, secret: options.clientSecret })
+  return { method, secret: options.clientSecret }
 }
 
-const checkUrl = (field: string, value: string | undefined) =>
-  Effect.suspend(() => {
-    if (value === undefined) return Effect.void
-    let url: URL
-    try {
-      url = new URL(value)
-    } catch {
-      return Effect.fail(fail(field, `"${value}" is not an absolute URL`))
-    }
-    if (url.protocol === "https:") return Effect.void
-    if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return Effect.void
-    return Effect.fail(fail(field, "must be an https URL (http only for loopback hosts)"))
-  })
+const urlProblem = (value: string): string | undefined => {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return "is not an absolute URL"
+  }
+  if (url.protocol === "https:") return undefined
+  if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return undefined
+  return "must be an https URL (http only for loopback hosts)"
+}
 
-/** Decodes and resolves the configuration. */
+/** Cross-field rules of the cookie options (attribute injection, prefixes, SameSite=None). */
+const cookieIssues = (cookie: Auth0Options["cookie"]): Array<ConfigurationIssue> => {
+  const issues: Array<ConfigurationIssue> = []
+  // Browsers drop SameSite=None cookies that are not Secure: the session would silently vanish.
+  if (cookie.sameSite === "none" && !cookie.secure) {
+    issues.push(issue("cookie.sameSite", "\"none\" requires cookie.secure (browsers drop insecure SameSite=None cookies)"))
+  }
+  if (unsafeAttribute(cookie.path)) {
+    issues.push(issue("cookie.path", "must not contain \";\", whitespace or control characters (RFC 6265 §4.1.1)"))
+  } else if (!cookie.path.startsWith("/")) {
+    issues.push(issue("cookie.path", "must start with \"/\" (RFC 6265 §5.2.4)"))
+  }
+  if (cookie.domain !== undefined && unsafeAttribute(cookie.domain)) {
+    issues.push(issue("cookie.domain", "must not contain \";\", whitespace or control characters (RFC 6265 §4.1.1)"))
+  }
+  const prefix = cookiePrefixProblem(cookie.name, cookie)
+  if (prefix !== undefined) issues.push(issue("cookie.name", prefix))
+  const txPrefix = cookiePrefixProblem(cookie.transactionPrefix, cookie)
+  if (txPrefix !== undefined) issues.push(issue("cookie.transactionPrefix", txPrefix))
+  return issues
+}
+
+/** SDK-owned authorization parameters (state, nonce, PKCE, response type, redirect URI). */
+const authorizationParamIssue = (key: string): ConfigurationIssue | undefined => {
+  if (key === "redirect_uri") {
+    return issue("authorizationParams.redirect_uri", "is set by the SDK from the redirectUri option: use redirectUri instead")
+  }
+  if (key === "state" || key === "nonce" || key === "code_challenge" || key === "response_type") {
+    return issue(`authorizationParams.${key}`, "is set by the SDK and cannot be configured")
+  }
+  return undefined
+}
+
+/**
+ * Decodes and resolves the configuration, synchronously: every problem is reported at once in
+ * one {@link ConfigurationError}. A private_key_jwt key is checked for shape here and imported
+ * by {@link resolveAndImport}.
+ */
 export const resolve = (input: unknown): Effect.Effect<ResolvedConfig, ConfigurationError> =>
   Effect.gen(function*() {
     const options = yield* decodeOptions(input)
-    const origin = yield* resolveOrigin(options.domain, options.allowInsecureHttp)
-    const clientAuth = yield* resolveClientAuth(options)
-    yield* checkUrl("redirectUri", options.redirectUri)
-    // Browsers drop SameSite=None cookies that are not Secure: the session would silently vanish.
-    if (options.cookie.sameSite === "none" && !options.cookie.secure) {
-      return yield* fail("cookie.sameSite", "\"none\" requires cookie.secure (browsers drop insecure SameSite=None cookies)")
-    }
+    const issues: Array<ConfigurationIssue> = []
+    const origin = yield* resolveOrigin(options.domain, options.allowInsecureHttp).pipe(
+      Effect.catchAll((error) => {
+        issues.push(...error.issues)
+        return Effect.succeed("https://invalid.invalid")
+      })
+    )
+    const clientAuth = resolveClientAuth(options)
+    if (!("method" in clientAuth)) issues.push(clientAuth)
+    const redirectProblem = options.redirectUri === undefined ? undefined : urlProblem(options.redirectUri)
+    if (redirectProblem !== undefined) issues.push(issue("redirectUri", redirectProblem))
+    issues.push(...cookieIssues(options.cookie))
+    const lifetime = lifetimeProblem(options.session)
+    if (lifetime !== undefined) issues.push(issue("session.absoluteDuration", lifetime))
     const { audience, scope, ...rest } = options.authorizationParams
     const scopes = new Map<string, string>()
     if (typeof scope === "string") scopes.set(audience ?? "", scope)
@@ -246,11 +319,18 @@ export const resolve = (input: unknown): Effect.Effect<ResolvedConfig, Configura
     const extra: Record<string, string> = {}
     for (const [key, value] of Object.entries(rest)) {
       if (value === undefined) continue
-      if (key === "redirect_uri" || key === "state" || key === "nonce" || key === "code_challenge" || key === "response_type") {
-        return yield* fail(`authorizationParams.${key}`, "is set by the SDK and cannot be configured")
+      const owned = authorizationParamIssue(key)
+      if (owned !== undefined) issues.push(owned)
+      else if (typeof value === "string") extra[key] = value
+      else {
+        try {
+          extra[key] = JSON.stringify(value)
+        } catch {
+          issues.push(issue(`authorizationParams.${key}`, "must be a string or JSON-serializable (no BigInt, no cycles)"))
+        }
       }
-      extra[key] = typeof value === "string" ? value : JSON.stringify(value)
     }
+    if (issues.length > 0 || !("method" in clientAuth)) return yield* failAll(issues)
     return {
       options,
       clientId: options.clientId,
@@ -266,8 +346,19 @@ export const resolve = (input: unknown): Effect.Effect<ResolvedConfig, Configura
     } satisfies ResolvedConfig
   })
 
+/** Imports a private_key_jwt key (once), so a key that does not import fails the layer's build. */
+export const importKey = (config: ResolvedConfig): Effect.Effect<ResolvedConfig, ConfigurationError> =>
+  config.clientAuth.method === "private_key_jwt" ? Effect.as(config.clientAuth.signingKey, config) : Effect.succeed(config)
+
+/** {@link resolve}, then {@link importKey}: what the `Auth0Config` layer does. */
+export const resolveAndImport = (input: unknown): Effect.Effect<ResolvedConfig, ConfigurationError> =>
+  Effect.flatMap(resolve(input), importKey)
+
 export class Auth0Config extends Context.Tag("@auth0-effect/core/Auth0Config")<Auth0Config, ResolvedConfig>() {
-  /** Decodes `input`; the layer fails with a {@link ConfigurationError} naming the bad field. */
-  static readonly fromInput = (input: unknown): Layer.Layer<Auth0Config, ConfigurationError> =>
-    Layer.effect(Auth0Config, resolve(input))
+  /**
+   * Decodes `input` (typed as the options apps write, decoded at runtime all the same); the layer
+   * fails with a {@link ConfigurationError} listing every bad field.
+   */
+  static readonly fromInput = (input: Auth0Input): Layer.Layer<Auth0Config, ConfigurationError> =>
+    Layer.effect(Auth0Config, resolveAndImport(input))
 }

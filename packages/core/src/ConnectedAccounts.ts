@@ -22,7 +22,8 @@ import {
   MissingRequiredArgumentError,
   MissingTransactionError
 } from "./Errors.js"
-import { completeInteractiveLogin } from "./Login.js"
+import { checkAppState, completeInteractiveLogin } from "./Login.js"
+import { missingTransactionMessage } from "./internal/hints.js"
 import * as MyAccountApi from "./MyAccountApi.js"
 import * as Pkce from "./Pkce.js"
 import * as Randomness from "./Randomness.js"
@@ -132,6 +133,7 @@ const myAccountToken = (scope: string) =>
  */
 export const startConnectAccount = Effect.fn("startConnectAccount")(function*(options: StartConnectAccountOptions) {
   const config = yield* Auth0Config
+  yield* checkAppState(options.appState)
   const connection = yield* Rules.connection(options.connection)
   const scopes = options.scopes === undefined ? undefined : yield* Rules.scopes(options.scopes)
   const authorizationParams = options.authorizationParams === undefined
@@ -224,9 +226,7 @@ export const completeConnectAccount = Effect.fn("completeConnectAccount")(functi
   }
   const found = yield* transactions.get(state)
   if (Option.isNone(found) || found.value.kind !== "connect") {
-    return yield* new MissingTransactionError({
-      message: "No connect transaction for this state: unknown, expired or already used"
-    })
+    return yield* new MissingTransactionError({ message: missingTransactionMessage("connect") })
   }
   const transaction = found.value
   // Single use: consumed before anything can fail, so a replayed callback finds nothing.

@@ -22,11 +22,31 @@ export const TaggedAuth0Error = <const Tag extends string>(tag: Tag) => {
   ) => Auth0Error & { readonly _tag: Tag } & Readonly<A>
 }
 
-/** The configuration given to the SDK is invalid; `field` names the option. */
+/** One problem with the configuration: the option's path and what is wrong, never its value. */
+export interface ConfigurationIssue {
+  readonly field: string
+  readonly message: string
+}
+
+/**
+ * The configuration given to the SDK is invalid. `field` names the first bad option and `issues`
+ * lists every problem found (validation reports them all at once). Neither ever holds a value:
+ * a secret in the wrong place must not reach a log (CWE-532).
+ */
 export class ConfigurationError extends TaggedAuth0Error("ConfigurationError")<{
   readonly message: string
   readonly field: string
-}> {}
+  readonly issues: ReadonlyArray<ConfigurationIssue>
+}> {
+  constructor(args: {
+    readonly message: string
+    readonly field: string
+    readonly issues?: ReadonlyArray<ConfigurationIssue> | undefined
+    readonly cause?: unknown
+  }) {
+    super({ ...args, issues: args.issues ?? [{ field: args.field, message: args.message }] })
+  }
+}
 
 /** A required argument (or callback parameter) is missing. */
 export class MissingRequiredArgumentError extends TaggedAuth0Error("MissingRequiredArgumentError")<{

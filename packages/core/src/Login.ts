@@ -28,6 +28,7 @@ import * as CallbackUrl from "./CallbackUrl.js"
 import { configuredScope, userClaims } from "./internal/claims.js"
 import * as AccessTokenAudience from "./AccessTokenAudience.js"
 import { epochSeconds } from "./internal/time.js"
+import { missingTransactionMessage } from "./internal/hints.js"
 
 /** Authorization parameters a login may carry; SDK-owned ones (state, nonce, PKCE) are refused. */
 export interface AuthorizationParams {
@@ -39,10 +40,10 @@ export interface AuthorizationParams {
   readonly [param: string]: string | number | boolean | undefined
 }
 
-export interface StartInteractiveLoginOptions {
+export interface StartInteractiveLoginOptions<AppState = unknown> {
   readonly authorizationParams?: AuthorizationParams | undefined
-  /** Anything JSON-serializable, returned by `completeInteractiveLogin`. */
-  readonly appState?: unknown
+  /** Anything JSON-serializable (no BigInt, no cycles), returned by `completeInteractiveLogin`. */
+  readonly appState?: AppState | undefined
   /** Override the configuration's `pushedAuthorizationRequests`. */
   readonly pushedAuthorizationRequests?: boolean | undefined
 }
@@ -58,6 +59,25 @@ const RESERVED = new Set([
   "request"
 ])
 
+/**
+ * `appState` travels in the transaction as JSON: a value `JSON.stringify` refuses (a BigInt, a
+ * cycle) fails here as a typed error, before anything is stored, rather than as a raw exception.
+ */
+export const checkAppState = (appState: unknown): Effect.Effect<void, InvalidArgumentError> =>
+  Effect.suspend(() => {
+    try {
+      JSON.stringify(appState)
+      return Effect.void
+    } catch {
+      return Effect.fail(
+        new InvalidArgumentError({
+          argument: "appState",
+          message: "appState must be JSON-serializable (plain objects, arrays, strings, numbers, booleans, null; no BigInt, no cycles)"
+        })
+      )
+    }
+  })
+
 /** The audience key under which a token set without an explicit audience is stored. */
 export const DEFAULT_AUDIENCE = "default"
 
@@ -69,6 +89,7 @@ export const startInteractiveLogin = Effect.fn("startInteractiveLogin")(function
   options: StartInteractiveLoginOptions = {}
 ) {
   const config = yield* Auth0Config
+  yield* checkAppState(options.appState)
   const { audience: askedAudience, scope: askedScope, redirect_uri, max_age, ...rest } = options.authorizationParams ?? {}
   for (const key of Object.keys(rest)) {
     if (RESERVED.has(key)) {
@@ -165,7 +186,7 @@ export const completeInteractiveLogin = Effect.fn("completeInteractiveLogin")(fu
   }
   const found = yield* transactions.get(state)
   if (Option.isNone(found) || found.value.kind !== "login") {
-    return yield* new MissingTransactionError({ message: "No login transaction for this state: unknown, expired or already used" })
+    return yield* new MissingTransactionError({ message: missingTransactionMessage("login") })
   }
   const transaction = found.value
   // Single use: consumed before anything can fail, so a replayed callback finds nothing.

@@ -14,13 +14,13 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
-import type * as Schema from "effect/Schema"
+import * as Runtime from "effect/Runtime"
 import * as AccessTokenFlow from "./AccessToken.js"
-import { Auth0Config, type Auth0Options, resolve } from "./Auth0Config.js"
+import { Auth0Config, type Auth0Input, importKey, resolve } from "./Auth0Config.js"
 import { AuthorizationServer } from "./AuthorizationServer.js"
 import * as BackchannelLogoutFlow from "./BackchannelLogout.js"
 import * as ConnectedAccountsFlow from "./ConnectedAccounts.js"
-import { type ConfigurationError, InvalidArgumentError, type StoreError } from "./Errors.js"
+import { type ConfigurationError, InvalidArgumentError, type MissingSessionError, type StoreError } from "./Errors.js"
 import * as LoginFlow from "./Login.js"
 import * as LogoutFlow from "./Logout.js"
 import { RequestCoalescer } from "./RequestCoalescer.js"
@@ -31,8 +31,8 @@ import * as TokenVaultFlow from "./TokenVault.js"
 import { TransactionStore } from "./TransactionStore.js"
 import * as UserSessionFlow from "./UserSession.js"
 
-/** The options as apps write them (the encoded side of {@link Auth0Options}). */
-export type Auth0ClientOptions = Schema.Schema.Encoded<typeof Auth0Options>
+/** The options as apps write them (the encoded side of `Auth0Options`). */
+export type Auth0ClientOptions = Auth0Input
 
 /** The services every facade call can use. */
 export type FacadeServices =
@@ -58,34 +58,79 @@ export interface CookieAdapter<StoreOptions> {
   readonly jar: (storeOptions: StoreOptions) => CookieJar
   /** Writes the cookies set so far to the response. */
   readonly commit: (storeOptions: StoreOptions) => void
+  /**
+   * What is wrong with `storeOptions` (a missing `req`, options passed where storeOptions go),
+   * as a message saying what to pass; `undefined` when they are usable. Checked before every call.
+   */
+  readonly storeOptionsProblem?: ((storeOptions: unknown) => string | undefined) | undefined
 }
+
+/** What an argument is, for a message, without its contents: `undefined`, `a string`, `an object with keys audience, scope`. */
+export const describeArgument = (value: unknown): string => {
+  if (value === null || value === undefined) return String(value)
+  if (typeof value !== "object") return `a ${typeof value}`
+  const keys = Object.keys(value)
+  return keys.length === 0 ? "an empty object" : `an object with keys ${keys.slice(0, 8).join(", ")}`
+}
+
+/** `Symbol.asyncDispose` where the runtime has it (Node 20.4+, Bun, Deno), else the name TypeScript's `await using` falls back to. */
+const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ??
+  (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose)
+
+type BuildError = StoreError | ConfigurationError
 
 /**
  * The facade, generic in what identifies a request (`{ req, res }` on Node, `{ request,
  * headers }` on Web-standard runtimes). Construction validates the configuration and throws a
  * `ConfigurationError` naming the bad field.
  */
-export class BaseServerClient<StoreOptions> {
-  readonly #runtime: ManagedRuntime.ManagedRuntime<FacadeServices, StoreError | ConfigurationError>
+export class BaseServerClient<StoreOptions> implements AsyncDisposable {
+  readonly #layer: Layer.Layer<FacadeServices, BuildError>
+  /** The runtime; replaced by a fresh one when its build failed (Redis down at first use). */
+  #managed: ManagedRuntime.ManagedRuntime<FacadeServices, BuildError>
+  /** The built runtime once a build succeeded: every later call runs on it directly. */
+  #built: Runtime.Runtime<FacadeServices> | undefined
+  #disposed = false
   readonly #adapter: CookieAdapter<StoreOptions>
   /** The configured `redirectUri` (resolved), for routes that must agree with it; `undefined` when unset. */
   readonly redirectUri: string | undefined
 
   constructor(options: ServerClientOptions, adapter: CookieAdapter<StoreOptions>) {
     const { sessionStore, transactionStore, httpClient, ...input } = options
+    // Synchronous on purpose: every problem throws here, a malformed signing key included. The
+    // key's WebCrypto import is async, so it runs once when the runtime is first built.
     const exit = Effect.runSyncExit(resolve(input))
     if (Exit.isFailure(exit)) throw Cause.squash(exit.cause)
     this.redirectUri = exit.value.redirectUri
-    const config = Layer.succeed(Auth0Config, exit.value)
+    const config = Layer.effect(Auth0Config, importKey(exit.value))
     const http = httpClient ?? FetchHttpClient.layer
-    const layer = Layer.mergeAll(
+    this.#layer = Layer.mergeAll(
       AuthorizationServer.layer,
       RequestCoalescer.layer,
       sessionStore ?? StateStore.cookie,
       transactionStore ?? TransactionStore.cookie
     ).pipe(Layer.provideMerge(Layer.merge(config, http)))
-    this.#runtime = ManagedRuntime.make(layer)
+    this.#managed = ManagedRuntime.make(this.#layer)
     this.#adapter = adapter
+  }
+
+  /**
+   * The built runtime. A ManagedRuntime keeps a failed build for ever, so a store that was down
+   * at the first call (Redis) would fail every call until a restart: a failed build is
+   * disposed and replaced, and the next call builds again. A successful one is kept.
+   */
+  #runtime(): Promise<Exit.Exit<Runtime.Runtime<FacadeServices>, BuildError>> {
+    const managed = this.#managed
+    return Effect.runPromiseExit(managed.runtimeEffect).then((exit) => {
+      if (this.#managed !== managed || this.#disposed) return exit
+      if (Exit.isSuccess(exit)) {
+        this.#built = exit.value
+      } else {
+        this.#managed = ManagedRuntime.make(this.#layer)
+        void managed.dispose()
+      }
+      return exit
+    })
   }
 
   /**
@@ -96,6 +141,8 @@ export class BaseServerClient<StoreOptions> {
     effect: Effect.Effect<A, E, FacadeServices | RequestCookies>,
     storeOptions: StoreOptions
   ): Promise<A> {
+    const problem = this.#adapter.storeOptionsProblem?.(storeOptions)
+    if (problem !== undefined) return Promise.reject(new InvalidArgumentError({ argument: "storeOptions", message: problem }))
     let jar: CookieJar
     try {
       jar = this.#adapter.jar(storeOptions)
@@ -107,7 +154,16 @@ export class BaseServerClient<StoreOptions> {
 
   /** Runs `effect`, then `after` (success or not); rejects with the original error, not a FiberFailure. */
   #settle<A, E>(effect: Effect.Effect<A, E, FacadeServices>, after?: () => void): Promise<A> {
-    return this.#runtime.runPromiseExit(effect).then((exit) => {
+    if (this.#disposed) {
+      return Promise.reject(new InvalidArgumentError({ argument: "this", message: "This ServerClient was disposed: create a new one" }))
+    }
+    const built = this.#built
+    const exit: Promise<Exit.Exit<A, E | BuildError>> = built !== undefined
+      ? Runtime.runPromiseExit(built)(effect)
+      : this.#runtime().then((runtime): Promise<Exit.Exit<A, E | BuildError>> | Exit.Exit<A, E | BuildError> =>
+        Exit.isSuccess(runtime) ? Runtime.runPromiseExit(runtime.value)(effect) : Exit.failCause(runtime.cause)
+      )
+    return exit.then((exit) => {
       after?.()
       if (Exit.isSuccess(exit)) return exit.value
       throw Cause.squash(exit.cause)
@@ -122,7 +178,10 @@ export class BaseServerClient<StoreOptions> {
    * @example
    * const url = await auth0.startInteractiveLogin({ appState: { returnTo: "/profile" } }, storeOptions)
    */
-  startInteractiveLogin(options: LoginFlow.StartInteractiveLoginOptions | undefined, storeOptions: StoreOptions): Promise<URL> {
+  startInteractiveLogin<AppState = unknown>(
+    options: LoginFlow.StartInteractiveLoginOptions<AppState> | undefined,
+    storeOptions: StoreOptions
+  ): Promise<URL> {
     return this.run(LoginFlow.startInteractiveLogin(options), storeOptions)
   }
 
@@ -134,10 +193,14 @@ export class BaseServerClient<StoreOptions> {
    * @throws {IdTokenValidationError} the ID token broke a rule of OIDC Core 3.1.3.7
    * @throws {TokenEndpointError} the code exchange was refused
    * @example
-   * const { appState } = await auth0.completeInteractiveLogin(`http://localhost:3000${req.url}`, storeOptions)
+   * const { appState } = await auth0.completeInteractiveLogin<{ returnTo: string }>(`http://localhost:3000${req.url}`, storeOptions)
    */
-  completeInteractiveLogin(url: string | URL, storeOptions: StoreOptions): Promise<{ readonly appState: unknown }> {
-    return this.run(LoginFlow.completeInteractiveLogin(url), storeOptions)
+  completeInteractiveLogin<AppState = unknown>(
+    url: string | URL,
+    storeOptions: StoreOptions
+  ): Promise<{ readonly appState: AppState | undefined }> {
+    // The type is the app's word, as in the reference SDK: appState is what it passed at the start.
+    return this.run(LoginFlow.completeInteractiveLogin(url), storeOptions) as Promise<{ readonly appState: AppState | undefined }>
   }
 
   /**
@@ -158,6 +221,29 @@ export class BaseServerClient<StoreOptions> {
    */
   getSession(storeOptions: StoreOptions): Promise<Session | undefined> {
     return this.run(Effect.map(UserSessionFlow.getSession, Option.getOrUndefined), storeOptions)
+  }
+
+  /**
+   * The session, or a rejection with {@link MissingSessionError} when the user is not logged in:
+   * for routes that need a user (answer 401 or redirect to login on the error).
+   *
+   * @throws {MissingSessionError} not logged in
+   * @example
+   * const session = await auth0.requireSession(storeOptions)
+   */
+  requireSession(storeOptions: StoreOptions): Promise<Session> {
+    return this.run(UserSessionFlow.requirePublicSession, storeOptions)
+  }
+
+  /**
+   * The logged-in user's claims, or a rejection with {@link MissingSessionError}.
+   *
+   * @throws {MissingSessionError} not logged in
+   * @example
+   * const user = await auth0.requireUser(storeOptions)
+   */
+  requireUser(storeOptions: StoreOptions): Promise<UserClaims> {
+    return this.run(UserSessionFlow.requireUser, storeOptions)
   }
 
   /**
@@ -286,9 +372,20 @@ export class BaseServerClient<StoreOptions> {
     return this.run(TokenVaultFlow.getAccessTokenForConnection(options), storeOptions)
   }
 
-  /** Releases the runtime (timers, connections of the stores). */
+  /**
+   * Releases the runtime: timers and the stores' connections (a Redis client is quit). A script
+   * using the Redis store does not exit until this is called. Later calls reject.
+   * `await using auth0 = new ServerClient(...)` calls it at the end of the block.
+   */
   dispose(): Promise<void> {
-    return this.#runtime.dispose()
+    this.#disposed = true
+    this.#built = undefined
+    return this.#managed.dispose()
+  }
+
+  /** {@link dispose}, for `await using`. */
+  [asyncDispose](): Promise<void> {
+    return this.dispose()
   }
 }
 

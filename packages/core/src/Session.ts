@@ -28,12 +28,122 @@ export const ConnectionTokenSet = Schema.Struct({
 })
 export type ConnectionTokenSet = typeof ConnectionTokenSet.Type
 
-/** The ID token's claims about the user: `sub` always, the rest as the provider sent them. */
-export const UserClaims = Schema.Struct(
+declare global {
+  /** Types apps can extend. */
+  namespace Auth0Effect {
+    /**
+     * Your tenant's own claims (e.g. namespaced claims added by an Action), merged into
+     * {@link UserClaims} by declaration merging:
+     *
+     * ```ts
+     * declare global {
+     *   namespace Auth0Effect {
+     *     interface CustomClaims {
+     *       readonly "https://example.com/roles"?: ReadonlyArray<string>
+     *     }
+     *   }
+     * }
+     * ```
+     *
+     * These are types only: the SDK does not check them at runtime.
+     */
+    interface CustomClaims {}
+  }
+}
+
+/** The OIDC standard claims (OIDC Core §5.1) and Auth0's organization claims, all optional. */
+export interface StandardClaims {
+  readonly name?: string
+  readonly given_name?: string
+  readonly family_name?: string
+  readonly middle_name?: string
+  readonly nickname?: string
+  readonly preferred_username?: string
+  readonly profile?: string
+  readonly picture?: string
+  readonly website?: string
+  readonly email?: string
+  readonly email_verified?: boolean
+  readonly gender?: string
+  readonly birthdate?: string
+  readonly zoneinfo?: string
+  readonly locale?: string
+  readonly phone_number?: string
+  readonly phone_number_verified?: boolean
+  /** OIDC Core §5.1.1. */
+  readonly address?: { readonly [field: string]: unknown }
+  /** Seconds since the epoch in OIDC Core; Auth0 sends an ISO 8601 string. */
+  readonly updated_at?: string | number
+  /** Auth0 Organizations: the organization the user logged in to. */
+  readonly org_id?: string
+  readonly org_name?: string
+}
+
+/**
+ * The ID token's claims about the user: `sub` always, the standard claims typed, your own
+ * ({@link Auth0Effect.CustomClaims}) as you declared them, anything else `unknown`.
+ */
+export type UserClaims =
+  & { readonly sub: string }
+  & StandardClaims
+  & Auth0Effect.CustomClaims
+  & { readonly [claim: string]: unknown }
+
+const isString = (value: unknown) => typeof value === "string"
+const isBoolean = (value: unknown) => typeof value === "boolean"
+
+/** The runtime type of each standard claim, as {@link StandardClaims} declares it. */
+const STANDARD_CLAIM_TYPES: Readonly<Record<keyof StandardClaims, (value: unknown) => boolean>> = {
+  name: isString,
+  given_name: isString,
+  family_name: isString,
+  middle_name: isString,
+  nickname: isString,
+  preferred_username: isString,
+  profile: isString,
+  picture: isString,
+  website: isString,
+  email: isString,
+  email_verified: isBoolean,
+  gender: isString,
+  birthdate: isString,
+  zoneinfo: isString,
+  locale: isString,
+  phone_number: isString,
+  phone_number_verified: isBoolean,
+  address: (value) => typeof value === "object" && value !== null && !Array.isArray(value),
+  updated_at: (value) => typeof value === "string" || typeof value === "number",
+  org_id: isString,
+  org_name: isString
+}
+
+/**
+ * Drops a standard claim whose value has the wrong type (a provider sending `email_verified:
+ * "true"`), so {@link StandardClaims} is true at runtime. Dropping, never failing: a session
+ * that does not decode would log the user out for what the provider sent.
+ */
+export const withStandardTypes = <A extends { readonly [claim: string]: unknown }>(claims: A): A => {
+  let out: Record<string, unknown> | undefined
+  for (const claim in STANDARD_CLAIM_TYPES) {
+    if (claim in claims && !STANDARD_CLAIM_TYPES[claim as keyof StandardClaims](claims[claim])) {
+      out ??= { ...claims }
+      delete out[claim]
+    }
+  }
+  return (out ?? claims) as A
+}
+
+const ClaimsRecord = Schema.Struct(
   { sub: Schema.String },
   Schema.Record({ key: Schema.String, value: Schema.Unknown })
 )
-export type UserClaims = typeof UserClaims.Type
+
+/** Permissive: any claims with a string `sub`; wrongly typed standard claims are dropped, never refused. */
+export const UserClaims: Schema.Schema<UserClaims, typeof ClaimsRecord.Encoded> = Schema.transform(
+  ClaimsRecord,
+  Schema.typeSchema(ClaimsRecord),
+  { strict: true, decode: withStandardTypes, encode: (claims) => claims }
+) as unknown as Schema.Schema<UserClaims, typeof ClaimsRecord.Encoded>
 
 /** Bookkeeping the SDK needs and apps never see. */
 export const SessionInternal = Schema.Struct({

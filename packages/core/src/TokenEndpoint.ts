@@ -10,9 +10,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"
 import * as Schema from "effect/Schema"
-import type * as jose from "jose"
 import { SignJWT } from "jose/jwt/sign"
-import { importJWK, importPKCS8 } from "jose/key/import"
 import type { ClientAuth, ResolvedConfig } from "./Auth0Config.js"
 import { Auth0Config } from "./Auth0Config.js"
 import { AuthorizationServer } from "./AuthorizationServer.js"
@@ -41,24 +39,10 @@ const formEncode = (value: string) => encodeURIComponent(value).replace(/%20/g, 
 export const basicAuthorization = (clientId: string, secret: string): string =>
   `Basic ${Encoding.encodeBase64(`${formEncode(clientId)}:${formEncode(secret)}`)}`
 
-const importSigningKey = (auth: Extract<ClientAuth, { method: "private_key_jwt" }>) =>
-  Effect.tryPromise({
-    try: () =>
-      typeof auth.key === "string"
-        ? importPKCS8(auth.key, auth.alg)
-        : importJWK(auth.key as jose.JWK, auth.alg),
-    catch: (cause) =>
-      new ConfigurationError({
-        field: "clientAssertionSigningKey",
-        message: `Invalid Auth0 option "clientAssertionSigningKey": cannot import it as a ${auth.alg} private key`,
-        cause
-      })
-  })
-
 /** A private_key_jwt client assertion (RFC 7523 §3; OIDC Core §9), audience the issuer as Auth0 expects. */
 export const clientAssertion = (config: ResolvedConfig, auth: Extract<ClientAuth, { method: "private_key_jwt" }>) =>
   Effect.gen(function*() {
-    const key = yield* importSigningKey(auth)
+    const key = yield* auth.signingKey
     const now = yield* epochSeconds
     const jti = Encoding.encodeBase64Url(crypto.getRandomValues(new Uint8Array(16)))
     const kid = typeof auth.key === "object" && typeof auth.key["kid"] === "string" ? auth.key["kid"] : undefined

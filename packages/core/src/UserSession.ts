@@ -6,7 +6,7 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { MissingSessionError } from "./Errors.js"
-import type { SessionData } from "./Session.js"
+import type { Session, SessionData, UserClaims } from "./Session.js"
 import { toPublic } from "./Session.js"
 import { StateStore } from "./StateStore.js"
 
@@ -22,3 +22,9 @@ export const requireSession = Effect.flatMap(StateStore, (store) =>
     Option.isSome(found)
       ? Effect.succeed(found.value)
       : Effect.fail(new MissingSessionError({ message: "The user is not logged in (no session)" }))))
+
+/** The session without the SDK's bookkeeping, failing with {@link MissingSessionError} without one. */
+export const requirePublicSession = Effect.map(requireSession, (data): Session => toPublic(data))
+
+/** The user's claims, failing with {@link MissingSessionError} when there is no session. */
+export const requireUser = Effect.map(requireSession, (data): UserClaims => data.user)

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { BaseServerClient, type ServerClientOptions } from "@auth0-effect/core/ServerClient"
-import { webCookieAdapter, type WebStoreOptions } from "@auth0-effect/core/WebCookies"
+import { webServerClientAdapter, type WebStoreOptions } from "@auth0-effect/core/WebCookies"
 
 /**
  * Auth0 for `Deno.serve` (or any handler from `Request` to `Response`). Cookies are read from
@@ -20,6 +20,6 @@ import { webCookieAdapter, type WebStoreOptions } from "@auth0-effect/core/WebCo
  */
 export class ServerClient extends BaseServerClient<WebStoreOptions> {
   constructor(options: ServerClientOptions) {
-    super(options, webCookieAdapter)
+    super(options, webServerClientAdapter)
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { StateStore } from "@auth0-effect/core/StateStore"
-import { AuthorizationError, MissingTransactionError, ServerClient } from "@auth0-effect/node"
+import { AuthorizationError, MissingSessionError, MissingTransactionError, ServerClient } from "@auth0-effect/node"
 
 export const auth0 = new ServerClient({
   domain: "your-tenant.auth0.com",
@@ -43,6 +43,33 @@ export const callback = async (req: IncomingMessage, res: ServerResponse) => {
     if (error instanceof MissingTransactionError) return "this login link was already used or has expired"
     throw error
   }
+}
+
+/** A typed appState: the type is the app's word, as in the reference SDK. */
+export const completeWithReturnTo = async (req: IncomingMessage, res: ServerResponse) => {
+  const { appState } = await auth0.completeInteractiveLogin<{ returnTo: string }>(
+    `https://app.example.com${req.url ?? "/"}`,
+    { req, res }
+  )
+  return appState?.returnTo ?? "/"
+}
+
+/** A protected route: requireUser rejects with MissingSessionError when nobody is logged in. */
+export const profile = async (req: IncomingMessage, res: ServerResponse) => {
+  try {
+    const user = await auth0.requireUser({ req, res })
+    // Standard claims are typed: user.email is string | undefined, no cast.
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ email: user.email, name: user.name }))
+  } catch (error) {
+    if (error instanceof MissingSessionError) res.writeHead(302, { location: "/auth/login" }).end()
+    else throw error
+  }
+}
+
+/** The whole session, or MissingSessionError: for handlers that need its token sets. */
+export const apis = async (req: IncomingMessage, res: ServerResponse) => {
+  const session = await auth0.requireSession({ req, res })
+  return session.tokenSets.map((set) => set.audience)
 }
 
 /** The session as the app sees it: user claims and token sets, never the SDK's bookkeeping. */

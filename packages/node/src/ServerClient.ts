@@ -3,8 +3,20 @@
  *
  * @since 0.1.0
  */
-import { BaseServerClient, type ServerClientOptions } from "@auth0-effect/core/ServerClient"
+import { BaseServerClient, describeArgument, type ServerClientOptions } from "@auth0-effect/core/ServerClient"
 import { nodeCookieAdapter, type NodeStoreOptions } from "./NodeCookies.js"
+
+/** What is wrong with a facade call's storeOptions on Node, if anything. */
+export const nodeStoreOptionsProblem = (storeOptions: unknown): string | undefined => {
+  const options = storeOptions as Partial<NodeStoreOptions> | null | undefined
+  const req = typeof options === "object" && options !== null ? options.req : undefined
+  const res = typeof options === "object" && options !== null ? options.res : undefined
+  const usable = typeof req === "object" && req !== null && typeof req.headers === "object" && req.headers !== null &&
+    typeof res === "object" && res !== null && typeof res.setHeader === "function" && typeof res.getHeader === "function"
+  if (usable) return undefined
+  return "storeOptions must be { req, res }: the node:http IncomingMessage and ServerResponse of this request " +
+    `(e.g. auth0.getUser({ req, res })); got ${describeArgument(storeOptions)}`
+}
 
 /**
  * Auth0 for `node:http` servers (and Express, Fastify, ... through their `req.raw`/`res.raw`).
@@ -16,6 +28,6 @@ import { nodeCookieAdapter, type NodeStoreOptions } from "./NodeCookies.js"
  */
 export class ServerClient extends BaseServerClient<NodeStoreOptions> {
   constructor(options: ServerClientOptions) {
-    super(options, nodeCookieAdapter)
+    super(options, { ...nodeCookieAdapter, storeOptionsProblem: nodeStoreOptionsProblem })
   }
 }

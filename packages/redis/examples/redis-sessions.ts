@@ -11,6 +11,7 @@
  * Run against a local Redis: `REDIS_URL=redis://127.0.0.1:6379 npx tsx examples/redis-sessions.ts`
  */
 import { Session, SessionBackend } from "@auth0-effect/core"
+import { StateStore } from "@auth0-effect/core/StateStore"
 import { RedisSessionBackend } from "@auth0-effect/redis"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -25,6 +26,14 @@ export const SessionsInRedis: Layer.Layer<SessionBackend.SessionBackend, never> 
 }).pipe(
   // Without Redis the app cannot keep sessions: fail loudly at start-up rather than per request.
   Layer.orDie
+)
+
+/**
+ * The Promise facade's `sessionStore` option: stateful sessions in Redis. The client is created
+ * and connected when the ServerClient's runtime is first built, and quit by `dispose()`.
+ */
+export const SessionStoreInRedis = StateStore.stateful.pipe(
+  Layer.provide(RedisSessionBackend.layer({ url: process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379", keyPrefix: "myapp:" }))
 )
 
 const session: Session.SessionData = {

@@ -5,7 +5,7 @@
  */
 import { DEFAULT_SCOPE, type ResolvedConfig } from "../Auth0Config.js"
 import type * as IdToken from "../IdToken.js"
-import type { UserClaims } from "../Session.js"
+import { type UserClaims, withStandardTypes } from "../Session.js"
 
 /**
  * The scopes a login asks for: the configured ones for its audience (the key "" without one),
@@ -22,6 +22,6 @@ const PROTOCOL_CLAIMS = ["iss", "aud", "exp", "iat", "nbf", "jti", "nonce", "azp
 export const userClaims = (claims: IdToken.Claims): UserClaims => {
   const user: Record<string, unknown> = { ...claims }
   for (const claim of PROTOCOL_CLAIMS) delete user[claim]
-  return user as UserClaims
+  return withStandardTypes(user as UserClaims)
 }
 

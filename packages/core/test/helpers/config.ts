@@ -4,7 +4,7 @@
  */
 import * as Layer from "effect/Layer"
 import type * as Schema from "effect/Schema"
-import { Auth0Config, type Auth0Options } from "../../src/Auth0Config.js"
+import { Auth0Config, type Auth0Input, type Auth0Options } from "../../src/Auth0Config.js"
 
 /** The secret `testConfig()` encrypts with (48 characters). */
 export const TEST_SECRET = "test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -22,4 +22,5 @@ export const testOptions = {
 
 /** A `Layer<Auth0Config>` from valid options; an invalid override is a defect (the test is wrong). */
 export const testConfig = (overrides?: TestConfigOverrides): Layer.Layer<Auth0Config> =>
-  Auth0Config.fromInput({ ...testOptions, ...overrides }).pipe(Layer.orDie)
+  // Overrides are untyped on purpose (tests pass wrong values); the runtime decode still checks them.
+  Auth0Config.fromInput({ ...testOptions, ...overrides } as Auth0Input).pipe(Layer.orDie)
