@@ -45,6 +45,27 @@ export const checkAlgorithm = (alg: unknown, advertised: ReadonlyArray<string> |
   return undefined
 }
 
+/**
+ * The media type in `typ`, as RFC 7515 §4.1.9 compares it: case-insensitively, with an omitted
+ * `application/` prefix implied (so `JWT` and `application/jwt` are one type).
+ */
+export const mediaType = (typ: string): string => {
+  const lower = typ.toLowerCase()
+  return lower.startsWith("application/") ? lower.slice("application/".length) : lower
+}
+
+/**
+ * `typ`, when present, is `JWT` (RFC 7519 §5.1, the type OIDC Core §2 ID tokens carry). Explicit
+ * types of other JWTs are refused, so a token minted for another purpose cannot pass as an ID
+ * token: `logout+jwt` (Back-Channel Logout §2.4), `at+jwt` (RFC 9068 §2.1), `dpop+jwt` (RFC 9449
+ * §4.2), and anything else (RFC 8725 §3.11, explicit typing).
+ */
+export const checkType = (typ: unknown) => {
+  if (typ === undefined) return undefined
+  if (typeof typ === "string" && mediaType(typ) === "jwt") return undefined
+  return invalid("typ", `typ "${String(typ)}" is not JWT`)
+}
+
 /** §3.1.3.7 (2): `iss` exactly equals the expected issuer. */
 export const checkIssuer = (claims: jose.JWTPayload, issuer: string) =>
   claims.iss === issuer ? undefined : invalid("issuer", `iss "${String(claims.iss)}" is not "${issuer}"`)
@@ -78,6 +99,16 @@ export const checkIssuedAt = (claims: jose.JWTPayload, now: number, tolerance: n
   return claims.iat <= now + tolerance ? undefined : invalid("issued_at", "iat is in the future")
 }
 
+/**
+ * RFC 7519 §4.1.5: the token must not be accepted before `nbf`, when present; the leeway is
+ * `iat`'s (§3.1.3.7 (10)), so a tenant clock slightly ahead of ours is tolerated alike.
+ */
+export const checkNotBefore = (claims: jose.JWTPayload, now: number, tolerance: number) => {
+  if (claims.nbf === undefined) return undefined
+  if (typeof claims.nbf !== "number") return invalid("not_before", "nbf is not a NumericDate")
+  return claims.nbf <= now + tolerance ? undefined : invalid("not_before", "the token is not valid yet (nbf)")
+}
+
 /** §3.1.3.7 (11): `nonce` equals the one sent in the authorization request. */
 export const checkNonce = (claims: jose.JWTPayload, nonce: string | undefined) =>
   nonce === undefined || (claims as { nonce?: unknown }).nonce === nonce ? undefined : invalid("nonce", "nonce does not match the request")
@@ -96,13 +127,14 @@ export const checkAuthTime = (claims: jose.JWTPayload, maxAge: number | undefine
 export const checkSubject = (claims: jose.JWTPayload) =>
   typeof claims.sub === "string" && claims.sub.length > 0 ? undefined : invalid("subject", "sub is missing")
 
-/** Every claim rule of §3.1.3.7, in order; the first broken one is reported. */
+/** Every claim rule of §3.1.3.7 (and RFC 7519 §4.1.5's `nbf`), in order; the first broken one is reported. */
 export const checkClaims = (claims: jose.JWTPayload, expected: Expectations): IdTokenValidationError | undefined =>
   checkIssuer(claims, expected.issuer) ??
     checkAudience(claims, expected.clientId) ??
     checkAuthorizedParty(claims, expected.clientId) ??
     checkExpiry(claims, expected.now, expected.toleranceSeconds) ??
     checkIssuedAt(claims, expected.now, expected.toleranceSeconds) ??
+    checkNotBefore(claims, expected.now, expected.toleranceSeconds) ??
     checkNonce(claims, expected.nonce) ??
     checkAuthTime(claims, expected.maxAge, expected.now, expected.toleranceSeconds) ??
     checkSubject(claims)
@@ -118,8 +150,8 @@ export const validate = (
       try: () => decodeProtectedHeader(idToken),
       catch: () => invalid("malformed", "not a compact JWS")
     })
-    const algError = checkAlgorithm(header.alg, expected.advertisedAlgorithms)
-    if (algError) return yield* algError
+    const headerError = checkAlgorithm(header.alg, expected.advertisedAlgorithms) ?? checkType(header.typ)
+    if (headerError) return yield* headerError
     const key = yield* keyFor(header).pipe(
       Effect.catchTag("DiscoveryError", (e) =>
         Effect.gen(function*() {
