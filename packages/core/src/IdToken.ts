@@ -34,15 +34,21 @@ export type Claims = jose.JWTPayload & { readonly sub: string }
 const invalid = (reason: IdTokenValidationError["reason"], message: string) =>
   new IdTokenValidationError({ reason, message: `Invalid ID token: ${message}` })
 
-/** §3.1.3.7 (6, 7): the alg is pinned: asymmetric, supported, and advertised by the provider. */
-export const checkAlgorithm = (alg: unknown, advertised: ReadonlyArray<string> | undefined) => {
-  if (typeof alg !== "string" || !SUPPORTED_ALGORITHMS.includes(alg)) {
-    return invalid("algorithm", `algorithm "${String(alg)}" is not allowed`)
-  }
-  if (advertised && !advertised.includes(alg)) {
-    return invalid("algorithm", `algorithm "${alg}" is not one the provider advertises`)
-  }
+/**
+ * §3.1.3.7 (6, 7): the alg is pinned: asymmetric, supported, and advertised by the provider
+ * (`id_token_signing_alg_values_supported`). What is wrong, or `undefined`; logout tokens follow
+ * the same rule (Back-Channel Logout §2.6 step 2).
+ */
+export const algorithmProblem = (alg: unknown, advertised: ReadonlyArray<string> | undefined): string | undefined => {
+  if (typeof alg !== "string" || !SUPPORTED_ALGORITHMS.includes(alg)) return `algorithm "${String(alg)}" is not allowed`
+  if (advertised && !advertised.includes(alg)) return `algorithm "${alg}" is not one the provider advertises`
   return undefined
+}
+
+/** {@link algorithmProblem} as an ID token rule. */
+export const checkAlgorithm = (alg: unknown, advertised: ReadonlyArray<string> | undefined) => {
+  const problem = algorithmProblem(alg, advertised)
+  return problem === undefined ? undefined : invalid("algorithm", problem)
 }
 
 /**
@@ -77,14 +83,21 @@ export const checkAudience = (claims: jose.JWTPayload, clientId: string) => {
   return ok ? undefined : invalid("audience", `aud does not contain the client id "${clientId}"`)
 }
 
-/** §3.1.3.7 (4, 5): with several audiences `azp` is required; when present it is the client id. */
-export const checkAuthorizedParty = (claims: jose.JWTPayload, clientId: string) => {
+/**
+ * §3.1.3.7 (4, 5): with several audiences `azp` is required; when present it is the client id.
+ * What is wrong, or `undefined`; logout tokens follow the same rule (Back-Channel Logout §2.6 step 3).
+ */
+export const authorizedPartyProblem = (claims: jose.JWTPayload, clientId: string): string | undefined => {
   const azp = (claims as { azp?: unknown }).azp
-  if (Array.isArray(claims.aud) && claims.aud.length > 1 && azp === undefined) {
-    return invalid("azp", "azp is required when aud has several values")
-  }
-  if (azp !== undefined && azp !== clientId) return invalid("azp", `azp "${String(azp)}" is not the client id`)
+  if (Array.isArray(claims.aud) && claims.aud.length > 1 && azp === undefined) return "azp is required when aud has several values"
+  if (azp !== undefined && azp !== clientId) return `azp "${String(azp)}" is not the client id`
   return undefined
+}
+
+/** {@link authorizedPartyProblem} as an ID token rule. */
+export const checkAuthorizedParty = (claims: jose.JWTPayload, clientId: string) => {
+  const problem = authorizedPartyProblem(claims, clientId)
+  return problem === undefined ? undefined : invalid("azp", problem)
 }
 
 /** §3.1.3.7 (9): the current time is before `exp` (plus leeway). */
@@ -100,13 +113,20 @@ export const checkIssuedAt = (claims: jose.JWTPayload, now: number, tolerance: n
 }
 
 /**
- * RFC 7519 §4.1.5: the token must not be accepted before `nbf`, when present; the leeway is
- * `iat`'s (§3.1.3.7 (10)), so a tenant clock slightly ahead of ours is tolerated alike.
+ * RFC 7519 §4.1.5: a JWT must not be accepted before its `nbf`, when present; the leeway is
+ * `iat`'s (§3.1.3.7 (10)), so a tenant clock slightly ahead of ours is tolerated alike. What is
+ * wrong, or `undefined`.
  */
-export const checkNotBefore = (claims: jose.JWTPayload, now: number, tolerance: number) => {
+export const notBeforeProblem = (claims: jose.JWTPayload, now: number, tolerance: number): string | undefined => {
   if (claims.nbf === undefined) return undefined
-  if (typeof claims.nbf !== "number") return invalid("not_before", "nbf is not a NumericDate")
-  return claims.nbf <= now + tolerance ? undefined : invalid("not_before", "the token is not valid yet (nbf)")
+  if (typeof claims.nbf !== "number") return "nbf is not a NumericDate"
+  return claims.nbf <= now + tolerance ? undefined : "the token is not valid yet (nbf)"
+}
+
+/** {@link notBeforeProblem} as an ID token rule. */
+export const checkNotBefore = (claims: jose.JWTPayload, now: number, tolerance: number) => {
+  const problem = notBeforeProblem(claims, now, tolerance)
+  return problem === undefined ? undefined : invalid("not_before", problem)
 }
 
 /** §3.1.3.7 (11): `nonce` equals the one sent in the authorization request. */
