@@ -28,8 +28,9 @@ export type LogoutTokenClaims = LogoutToken
  * §2.4: `typ`, when present, is `logout+jwt` (recommended) or `JWT`, compared as media types
  * (RFC 7515 §4.1.9: case-insensitively, `application/` implied). An ID token (`JWT` is
  * allowed, but it carries a `nonce` and no event) or an access token (`at+jwt`) is refused.
+ * What is wrong, or `undefined`.
  */
-export const typeProblem = (typ: unknown): string | undefined => {
+export const checkType = (typ: unknown): string | undefined => {
   if (typ === undefined) return undefined
   if (typeof typ === "string" && ["logout+jwt", "jwt"].includes(mediaType(typ))) return undefined
   return `typ "${String(typ)}" is not logout+jwt`
@@ -91,7 +92,7 @@ export const handleBackchannelLogout = Effect.fn("handleBackchannelLogout")(func
   // §2.6 step 2: the signature is validated as an ID token's, so the alg must be advertised too.
   const metadata = yield* server.metadata
   const headerProblem = algorithmProblem(header.alg, metadata.id_token_signing_alg_values_supported) ??
-    typeProblem(header.typ)
+    checkType(header.typ)
   if (headerProblem !== undefined) return yield* reject(headerProblem)
   const key = yield* server.keyFor(header).pipe(
     Effect.catchTag("DiscoveryError", (e) =>
