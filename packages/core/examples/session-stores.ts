@@ -87,9 +87,13 @@ export const whoAmI = (cookieHeader: string | null) =>
 export const saveAfterLogin = (data: SessionData) =>
   Effect.flatMap(StateStore, (store) => store.set(data, { rotate: true }))
 
-/** Back-channel logout: only stateful stores can do it; the cookie store says so with a typed error. */
-export const endSessionsOf = (sid: string) =>
-  Effect.flatMap(StateStore, (store) => store.deleteByLogoutClaims({ sid })).pipe(
+/**
+ * Back-channel logout, given a logout token that `BackchannelLogout.handleBackchannelLogout`
+ * validated: only stateful stores can do it (the cookie store says so with a typed error), and
+ * they refuse a token whose `iss` and `jti` they have seen (a replay).
+ */
+export const endSessionsOf = (token: { readonly iss: string; readonly jti: string; readonly exp: number; readonly sid: string }) =>
+  Effect.flatMap(StateStore, (store) => store.deleteByLogoutClaims(token)).pipe(
     Effect.catchTag("BackchannelLogoutError", () => Effect.succeed(0))
   )
 

@@ -1,6 +1,7 @@
 /**
  * OpenID Connect Back-Channel Logout 1.0: the tenant POSTs a signed `logout_token`; once it is
- * validated (§2.6) every session it names (by `sid`, by `sub`, or both) is deleted.
+ * validated (§2.6) every session it names (by `sid`, by `sub`, or both) is deleted, and the
+ * token is remembered until it expires so that a replay cannot end a later login.
  *
  * @since 0.1.0
  */
@@ -11,8 +12,8 @@ import { compactVerify } from "jose/jws/compact/verify"
 import { Auth0Config } from "./Auth0Config.js"
 import { AuthorizationServer } from "./AuthorizationServer.js"
 import { BackchannelLogoutError } from "./Errors.js"
-import { SUPPORTED_ALGORITHMS } from "./IdToken.js"
-import { StateStore } from "./StateStore.js"
+import { algorithmProblem, authorizedPartyProblem, mediaType, notBeforeProblem } from "./IdToken.js"
+import { type LogoutToken, StateStore } from "./StateStore.js"
 import { epochSeconds } from "./internal/time.js"
 
 /** The event a logout token must carry (§2.4). */
@@ -20,15 +21,27 @@ export const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backcha
 
 const reject = (why: string) => new BackchannelLogoutError({ message: `Invalid logout token: ${why}` })
 
-export interface LogoutTokenClaims {
-  readonly sid?: string | undefined
-  readonly sub?: string | undefined
+/** What a valid logout token yields: whom to log out, and the token's identity (§2.4). */
+export type LogoutTokenClaims = LogoutToken
+
+/**
+ * §2.4: `typ`, when present, is `logout+jwt` (recommended) or `JWT`, compared as media types
+ * (RFC 7515 §4.1.9: case-insensitively, `application/` implied). An ID token (`JWT` is
+ * allowed, but it carries a `nonce` and no event) or an access token (`at+jwt`) is refused.
+ * What is wrong, or `undefined`.
+ */
+export const checkType = (typ: unknown): string | undefined => {
+  if (typ === undefined) return undefined
+  if (typeof typ === "string" && ["logout+jwt", "jwt"].includes(mediaType(typ))) return undefined
+  return `typ "${String(typ)}" is not logout+jwt`
 }
 
 /**
  * The claim rules of §2.6 (steps 3-7) on a payload whose signature was verified: exact `iss`,
- * `aud` containing the client, `iat` present and not in the future, `exp` not passed, the
- * back-channel logout event, `sid` and/or `sub`, and no `nonce` (so an ID token cannot pass).
+ * `aud` containing the client and, with several audiences, an `azp` that is the client (as for
+ * ID tokens, OIDC Core §3.1.3.7 (3-5)), `iat` present and not in the future, `nbf` passed
+ * (RFC 7519 §4.1.5), `exp` not passed, a `jti` (REQUIRED, §2.4), the back-channel logout event,
+ * `sid` and/or `sub`, and no `nonce` (so an ID token cannot pass).
  */
 export const checkLogoutClaims = (
   claims: jose.JWTPayload,
@@ -39,10 +52,15 @@ export const checkLogoutClaims = (
   if (!(typeof aud === "string" ? aud === expected.clientId : Array.isArray(aud) && aud.includes(expected.clientId))) {
     return reject("aud does not contain the client id")
   }
+  const azp = authorizedPartyProblem(claims, expected.clientId)
+  if (azp !== undefined) return reject(azp)
   if (typeof claims.iat !== "number") return reject("iat is missing")
   if (claims.iat > expected.now + expected.toleranceSeconds) return reject("iat is in the future")
+  const nbf = notBeforeProblem(claims, expected.now, expected.toleranceSeconds)
+  if (nbf !== undefined) return reject(nbf)
   if (typeof claims.exp !== "number") return reject("exp is missing")
   if (expected.now >= claims.exp + expected.toleranceSeconds) return reject("the token has expired")
+  if (typeof claims.jti !== "string" || claims.jti.length === 0) return reject("jti is missing")
   const events = (claims as { events?: unknown }).events
   if (typeof events !== "object" || events === null || Array.isArray(events)) return reject("events is missing")
   const event = (events as Record<string, unknown>)[BACKCHANNEL_LOGOUT_EVENT]
@@ -53,13 +71,15 @@ export const checkLogoutClaims = (
   const sid = typeof (claims as { sid?: unknown }).sid === "string" ? (claims as { sid: string }).sid : undefined
   const sub = typeof claims.sub === "string" ? claims.sub : undefined
   if (sid === undefined && sub === undefined) return reject("it names neither sid nor sub")
-  return { sid, sub }
+  return { sid, sub, iss: claims.iss, jti: claims.jti, exp: claims.exp }
 }
 
 /**
  * Validates a logout token (§2.6) and deletes the sessions it names; returns how many. Fails with
- * {@link BackchannelLogoutError} for an invalid token, or when the session store cannot find
- * sessions server-side (stateless cookie sessions).
+ * {@link BackchannelLogoutError} for an invalid token, a token seen before (replay, refused by
+ * every instance sharing the session backend), or when the session store cannot find sessions
+ * server-side (stateless cookie sessions); with `StoreError` when the backend is down, in which
+ * case nothing is remembered and the tenant's retry of the same token still works.
  */
 export const handleBackchannelLogout = Effect.fn("handleBackchannelLogout")(function*(logoutToken: string) {
   const config = yield* Auth0Config
@@ -69,12 +89,11 @@ export const handleBackchannelLogout = Effect.fn("handleBackchannelLogout")(func
     try: () => decodeProtectedHeader(logoutToken),
     catch: () => reject("not a compact JWS")
   })
-  if (typeof header.alg !== "string" || !SUPPORTED_ALGORITHMS.includes(header.alg)) {
-    return yield* reject(`algorithm "${String(header.alg)}" is not allowed`)
-  }
-  if (header.typ !== undefined && header.typ.toLowerCase() !== "logout+jwt" && header.typ.toUpperCase() !== "JWT") {
-    return yield* reject(`typ "${header.typ}" is not logout+jwt`)
-  }
+  // §2.6 step 2: the signature is validated as an ID token's, so the alg must be advertised too.
+  const metadata = yield* server.metadata
+  const headerProblem = algorithmProblem(header.alg, metadata.id_token_signing_alg_values_supported) ??
+    checkType(header.typ)
+  if (headerProblem !== undefined) return yield* reject(headerProblem)
   const key = yield* server.keyFor(header).pipe(
     Effect.catchTag("DiscoveryError", (e) =>
       Effect.gen(function*() {
@@ -90,7 +109,9 @@ export const handleBackchannelLogout = Effect.fn("handleBackchannelLogout")(func
     try: () => JSON.parse(new TextDecoder().decode(verified.payload)) as jose.JWTPayload,
     catch: () => reject("the payload is not JSON")
   })
-  if (typeof claims !== "object" || claims === null) return yield* reject("the payload is not a JSON object")
+  if (typeof claims !== "object" || claims === null || Array.isArray(claims)) {
+    return yield* reject("the payload is not a JSON object")
+  }
   const checked = checkLogoutClaims(claims, {
     issuer: config.issuer,
     clientId: config.clientId,

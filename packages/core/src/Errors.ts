@@ -100,6 +100,8 @@ export class IdTokenValidationError extends TaggedAuth0Error("IdTokenValidationE
     | "azp"
     | "expired"
     | "issued_at"
+    | "not_before"
+    | "typ"
     | "nonce"
     | "auth_time"
     | "subject"

@@ -34,15 +34,42 @@ export type Claims = jose.JWTPayload & { readonly sub: string }
 const invalid = (reason: IdTokenValidationError["reason"], message: string) =>
   new IdTokenValidationError({ reason, message: `Invalid ID token: ${message}` })
 
-/** §3.1.3.7 (6, 7): the alg is pinned: asymmetric, supported, and advertised by the provider. */
-export const checkAlgorithm = (alg: unknown, advertised: ReadonlyArray<string> | undefined) => {
-  if (typeof alg !== "string" || !SUPPORTED_ALGORITHMS.includes(alg)) {
-    return invalid("algorithm", `algorithm "${String(alg)}" is not allowed`)
-  }
-  if (advertised && !advertised.includes(alg)) {
-    return invalid("algorithm", `algorithm "${alg}" is not one the provider advertises`)
-  }
+/**
+ * §3.1.3.7 (6, 7): the alg is pinned: asymmetric, supported, and advertised by the provider
+ * (`id_token_signing_alg_values_supported`). What is wrong, or `undefined`; logout tokens follow
+ * the same rule (Back-Channel Logout §2.6 step 2).
+ */
+export const algorithmProblem = (alg: unknown, advertised: ReadonlyArray<string> | undefined): string | undefined => {
+  if (typeof alg !== "string" || !SUPPORTED_ALGORITHMS.includes(alg)) return `algorithm "${String(alg)}" is not allowed`
+  if (advertised && !advertised.includes(alg)) return `algorithm "${alg}" is not one the provider advertises`
   return undefined
+}
+
+/** {@link algorithmProblem} as an ID token rule. */
+export const checkAlgorithm = (alg: unknown, advertised: ReadonlyArray<string> | undefined) => {
+  const problem = algorithmProblem(alg, advertised)
+  return problem === undefined ? undefined : invalid("algorithm", problem)
+}
+
+/**
+ * The media type in `typ`, as RFC 7515 §4.1.9 compares it: case-insensitively, with an omitted
+ * `application/` prefix implied (so `JWT` and `application/jwt` are one type).
+ */
+export const mediaType = (typ: string): string => {
+  const lower = typ.toLowerCase()
+  return lower.startsWith("application/") ? lower.slice("application/".length) : lower
+}
+
+/**
+ * `typ`, when present, is `JWT` (RFC 7519 §5.1, the type OIDC Core §2 ID tokens carry). Explicit
+ * types of other JWTs are refused, so a token minted for another purpose cannot pass as an ID
+ * token: `logout+jwt` (Back-Channel Logout §2.4), `at+jwt` (RFC 9068 §2.1), `dpop+jwt` (RFC 9449
+ * §4.2), and anything else (RFC 8725 §3.11, explicit typing).
+ */
+export const checkType = (typ: unknown) => {
+  if (typ === undefined) return undefined
+  if (typeof typ === "string" && mediaType(typ) === "jwt") return undefined
+  return invalid("typ", `typ "${String(typ)}" is not JWT`)
 }
 
 /** §3.1.3.7 (2): `iss` exactly equals the expected issuer. */
@@ -56,14 +83,21 @@ export const checkAudience = (claims: jose.JWTPayload, clientId: string) => {
   return ok ? undefined : invalid("audience", `aud does not contain the client id "${clientId}"`)
 }
 
-/** §3.1.3.7 (4, 5): with several audiences `azp` is required; when present it is the client id. */
-export const checkAuthorizedParty = (claims: jose.JWTPayload, clientId: string) => {
+/**
+ * §3.1.3.7 (4, 5): with several audiences `azp` is required; when present it is the client id.
+ * What is wrong, or `undefined`; logout tokens follow the same rule (Back-Channel Logout §2.6 step 3).
+ */
+export const authorizedPartyProblem = (claims: jose.JWTPayload, clientId: string): string | undefined => {
   const azp = (claims as { azp?: unknown }).azp
-  if (Array.isArray(claims.aud) && claims.aud.length > 1 && azp === undefined) {
-    return invalid("azp", "azp is required when aud has several values")
-  }
-  if (azp !== undefined && azp !== clientId) return invalid("azp", `azp "${String(azp)}" is not the client id`)
+  if (Array.isArray(claims.aud) && claims.aud.length > 1 && azp === undefined) return "azp is required when aud has several values"
+  if (azp !== undefined && azp !== clientId) return `azp "${String(azp)}" is not the client id`
   return undefined
+}
+
+/** {@link authorizedPartyProblem} as an ID token rule. */
+export const checkAuthorizedParty = (claims: jose.JWTPayload, clientId: string) => {
+  const problem = authorizedPartyProblem(claims, clientId)
+  return problem === undefined ? undefined : invalid("azp", problem)
 }
 
 /** §3.1.3.7 (9): the current time is before `exp` (plus leeway). */
@@ -76,6 +110,23 @@ export const checkExpiry = (claims: jose.JWTPayload, now: number, tolerance: num
 export const checkIssuedAt = (claims: jose.JWTPayload, now: number, tolerance: number) => {
   if (typeof claims.iat !== "number") return invalid("issued_at", "iat is missing")
   return claims.iat <= now + tolerance ? undefined : invalid("issued_at", "iat is in the future")
+}
+
+/**
+ * RFC 7519 §4.1.5: a JWT must not be accepted before its `nbf`, when present; the leeway is
+ * `iat`'s (§3.1.3.7 (10)), so a tenant clock slightly ahead of ours is tolerated alike. What is
+ * wrong, or `undefined`.
+ */
+export const notBeforeProblem = (claims: jose.JWTPayload, now: number, tolerance: number): string | undefined => {
+  if (claims.nbf === undefined) return undefined
+  if (typeof claims.nbf !== "number") return "nbf is not a NumericDate"
+  return claims.nbf <= now + tolerance ? undefined : "the token is not valid yet (nbf)"
+}
+
+/** {@link notBeforeProblem} as an ID token rule. */
+export const checkNotBefore = (claims: jose.JWTPayload, now: number, tolerance: number) => {
+  const problem = notBeforeProblem(claims, now, tolerance)
+  return problem === undefined ? undefined : invalid("not_before", problem)
 }
 
 /** §3.1.3.7 (11): `nonce` equals the one sent in the authorization request. */
@@ -96,13 +147,14 @@ export const checkAuthTime = (claims: jose.JWTPayload, maxAge: number | undefine
 export const checkSubject = (claims: jose.JWTPayload) =>
   typeof claims.sub === "string" && claims.sub.length > 0 ? undefined : invalid("subject", "sub is missing")
 
-/** Every claim rule of §3.1.3.7, in order; the first broken one is reported. */
+/** Every claim rule of §3.1.3.7 (and RFC 7519 §4.1.5's `nbf`), in order; the first broken one is reported. */
 export const checkClaims = (claims: jose.JWTPayload, expected: Expectations): IdTokenValidationError | undefined =>
   checkIssuer(claims, expected.issuer) ??
     checkAudience(claims, expected.clientId) ??
     checkAuthorizedParty(claims, expected.clientId) ??
     checkExpiry(claims, expected.now, expected.toleranceSeconds) ??
     checkIssuedAt(claims, expected.now, expected.toleranceSeconds) ??
+    checkNotBefore(claims, expected.now, expected.toleranceSeconds) ??
     checkNonce(claims, expected.nonce) ??
     checkAuthTime(claims, expected.maxAge, expected.now, expected.toleranceSeconds) ??
     checkSubject(claims)
@@ -118,8 +170,8 @@ export const validate = (
       try: () => decodeProtectedHeader(idToken),
       catch: () => invalid("malformed", "not a compact JWS")
     })
-    const algError = checkAlgorithm(header.alg, expected.advertisedAlgorithms)
-    if (algError) return yield* algError
+    const headerError = checkAlgorithm(header.alg, expected.advertisedAlgorithms) ?? checkType(header.typ)
+    if (headerError) return yield* headerError
     const key = yield* keyFor(header).pipe(
       Effect.catchTag("DiscoveryError", (e) =>
         Effect.gen(function*() {

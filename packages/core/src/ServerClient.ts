@@ -262,7 +262,9 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
   }
 
   /**
-   * Ends the session; resolves with the tenant's logout URL to redirect to.
+   * Ends the session; resolves with the tenant's logout URL to redirect to. A session store
+   * failure (Redis down) does not reject: the cookie is cleared, the URL returned, and the
+   * `StoreError` logged and passed to `options.onStoreError`.
    *
    * @throws {InvalidArgumentError} returnTo is not an absolute http(s) URL
    * @example
@@ -275,7 +277,8 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
   /**
    * Validates a back-channel logout token and deletes the sessions it names (stateful stores only).
    *
-   * @throws {BackchannelLogoutError} invalid token, or a store that cannot do it
+   * @throws {BackchannelLogoutError} invalid token, a token seen before (replay), or a store that cannot do it
+   * @throws {StoreError} the session backend is down (nothing remembered: the tenant may retry)
    * @example
    * await auth0.handleBackchannelLogout(logoutToken)
    */

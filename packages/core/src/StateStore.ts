@@ -28,9 +28,31 @@ export interface StateStoreService {
     data: SessionData,
     options?: { readonly rotate?: boolean }
   ) => Effect.Effect<void, StoreError, RequestCookies>
+  /**
+   * Ends the current session: clears the session cookie, and deletes the server-side entry of a
+   * stateful store. The cookie is cleared even when the backend fails (the `StoreError` then says
+   * the entry may live on until its TTL), so a logout during an outage still logs the browser out.
+   */
   readonly delete: Effect.Effect<void, StoreError, RequestCookies>
-  /** Deletes every session matching a validated logout token's `sid`/`sub`; returns how many. */
-  readonly deleteByLogoutClaims: (claims: LogoutClaims) => Effect.Effect<number, StoreError | BackchannelLogoutError>
+  /**
+   * Ends every session a validated logout token names (by `sid`, `sub`, or both) and returns how
+   * many; refuses a token seen before (its `iss` and `jti`) with {@link BackchannelLogoutError},
+   * remembering each one until `exp` plus the clock leeway, in the store's backend, so every
+   * instance sharing the backend refuses a replay (Back-Channel Logout §2.6 step 9, §2.4 `jti`).
+   * Stores without a server side refuse with {@link BackchannelLogoutError}.
+   */
+  readonly deleteByLogoutClaims: (token: LogoutToken) => Effect.Effect<number, StoreError | BackchannelLogoutError>
+}
+
+/**
+ * What a stateful store needs of a validated logout token (Back-Channel Logout §2.4): whom it
+ * logs out, and what identifies it. A `jti` is unique per issuer only, so the pair is the identity.
+ */
+export interface LogoutToken extends LogoutClaims {
+  readonly iss: string
+  readonly jti: string
+  /** Epoch seconds; with the clock leeway, how long a replay must be refused. */
+  readonly exp: number
 }
 
 export class StateStore extends Context.Tag("@auth0-effect/core/StateStore")<StateStore, StateStoreService>() {

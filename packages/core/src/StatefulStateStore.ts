@@ -28,9 +28,12 @@ import {
   writeChunked
 } from "./CookieStateStore.js"
 import { type CookieJar, RequestCookies } from "./RequestCookies.js"
-import { SessionBackend } from "./SessionBackend.js"
+import { BackchannelLogoutError } from "./Errors.js"
+import { SessionBackend, type SessionBackendService } from "./SessionBackend.js"
 import { SessionCrypto } from "./SessionCrypto.js"
 import type { StateStoreService } from "./StateStore.js"
+import { sha256Base64Url } from "./internal/digest.js"
+import { epochSeconds } from "./internal/time.js"
 
 /** A session id: 32 random bytes, base64url without padding (43 characters). */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{43}$/
@@ -140,15 +143,53 @@ export const make: Effect.Effect<StateStoreService, never, Auth0Config | Session
     const remove: StateStoreService["delete"] = Effect.gen(function*() {
       const jar = yield* RequestCookies
       const current = yield* readId(jar)
-      if (Option.isSome(current)) yield* backend.delete(current.value.payload)
+      // The cookie first: a backend that is down must not keep the browser logged in.
       clearCookies(jar, name, cookie)
+      if (Option.isSome(current)) yield* backend.delete(current.value.payload)
     })
 
     return {
       get,
       set,
       delete: remove,
-      deleteByLogoutClaims: (claims) => backend.deleteByLogoutClaims(claims)
+      deleteByLogoutClaims: makeLogoutByToken(backend, config.options.clockToleranceSeconds)
     }
   }
 )
+
+/**
+ * The backend key under which a logout token's identity is remembered: a digest of its `iss` and
+ * `jti` (a `jti` is unique per issuer only, Back-Channel Logout §2.4), so the key has a fixed
+ * length whatever the token carries, and no issuer/jti pair can collide with another.
+ */
+export const logoutTokenKey = (iss: string, jti: string): Effect.Effect<string> =>
+  Effect.map(sha256Base64Url(JSON.stringify([iss, jti])), (digest) => `logout-jti:${digest}`)
+
+/**
+ * Back-channel logout with replay detection (Back-Channel Logout §2.6 step 9 lets the RP refuse
+ * a `jti` it has seen; §2.4 makes `jti` REQUIRED). A token seen before is refused, else its
+ * sessions are deleted, then its identity is remembered in the backend until `exp` plus the
+ * leeway, so a replay to any instance sharing the backend is refused, and after that the token
+ * itself has expired.
+ *
+ * The identity is remembered only once the deletion succeeded. If the deletion fails (backend
+ * down), nothing is remembered and the `StoreError` reaches the tenant as a failure, so its retry
+ * of the same token still works. If remembering fails after the deletion, the call fails too: the
+ * sessions are gone, but a replay would not be refused yet, so the tenant should retry, and that
+ * retry deletes again (sessions created meanwhile by the same user included: the user asked to be
+ * logged out) and then remembers. Two deliveries of one token at the same instant may both pass
+ * the check before either is remembered; both then end the same sessions within one backend
+ * round trip, too short for a new login in between.
+ */
+export const makeLogoutByToken =
+  (backend: SessionBackendService, toleranceSeconds: number): StateStoreService["deleteByLogoutClaims"] => (token) =>
+    Effect.gen(function*() {
+      const key = yield* logoutTokenKey(token.iss, token.jti)
+      if (Option.isSome(yield* backend.recall(key))) {
+        return yield* new BackchannelLogoutError({ message: "Invalid logout token: it was used before (its jti was seen)" })
+      }
+      const deleted = yield* backend.deleteByLogoutClaims({ sid: token.sid, sub: token.sub })
+      const ttl = Math.max(1, token.exp + toleranceSeconds - (yield* epochSeconds))
+      yield* backend.remember(key, "used", ttl)
+      return deleted
+    })

@@ -345,7 +345,7 @@ describe("CookieStateStore", () => {
   it.effect("back-channel logout is refused: cookies cannot be reached from the server", () =>
     Effect.gen(function*() {
       const store = yield* StateStore
-      const error = yield* Effect.flip(store.deleteByLogoutClaims({ sid: "sid-1" }))
+      const error = yield* Effect.flip(store.deleteByLogoutClaims({ sid: "sid-1", iss: "https://tenant.example.com/", jti: "j-1", exp: 2_000_000_000 }))
       expect(error._tag).toBe("BackchannelLogoutError")
       expect(error.message).toContain("stateful")
     }).pipe(Effect.provide(cookieStore())))

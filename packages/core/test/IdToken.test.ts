@@ -28,10 +28,12 @@ const base = {
   sid: "sid-1"
 }
 
-const sign = (claims: Record<string, unknown>, options: { key?: CryptoKey; kid?: string; alg?: string } = {}) =>
-  new jose.SignJWT(claims).setProtectedHeader({ alg: options.alg ?? "RS256", kid: options.kid ?? "k1" }).sign(
-    options.key ?? keys.privateKey
-  )
+const sign = (claims: Record<string, unknown>, options: { key?: CryptoKey; kid?: string; alg?: string; typ?: string } = {}) =>
+  new jose.SignJWT(claims).setProtectedHeader({
+    alg: options.alg ?? "RS256",
+    kid: options.kid ?? "k1",
+    ...(options.typ !== undefined ? { typ: options.typ } : {})
+  }).sign(options.key ?? keys.privateKey)
 
 const unsigned = (claims: Record<string, unknown>) =>
   `${jose.base64url.encode(JSON.stringify({ alg: "none", kid: "k1" }))}.${jose.base64url.encode(JSON.stringify(claims))}.`
@@ -78,6 +80,13 @@ describe("ID token validation (OIDC Core 3.1.3.7)", () => {
     { name: "no exp", token: () => sign({ ...base, exp: undefined }), reason: "expired" },
     { name: "issued in the future", token: () => sign({ ...base, iat: NOW + 120 }), reason: "issued_at" },
     { name: "no iat", token: () => sign({ ...base, iat: undefined }), reason: "issued_at" },
+    { name: "not valid before a time beyond the leeway (nbf, RFC 7519 §4.1.5)", token: () => sign({ ...base, nbf: NOW + 61 }), reason: "not_before" },
+    { name: "with an nbf that is not a NumericDate", token: () => sign({ ...base, nbf: "yesterday" }), reason: "not_before" },
+    { name: "typed as a logout token (logout+jwt)", token: () => sign(base, { typ: "logout+jwt" }), reason: "typ" },
+    { name: "typed as a JWT access token (at+jwt)", token: () => sign(base, { typ: "at+jwt" }), reason: "typ" },
+    { name: "typed as an access token in full (application/at+jwt)", token: () => sign(base, { typ: "application/at+jwt" }), reason: "typ" },
+    { name: "typed as a DPoP proof (dpop+jwt)", token: () => sign(base, { typ: "dpop+jwt" }), reason: "typ" },
+    { name: "typed as something else", token: () => sign(base, { typ: "JOSE" }), reason: "typ" },
     { name: "a wrong nonce", token: () => sign({ ...base, nonce: "n-2" }), reason: "nonce" },
     { name: "no nonce", token: () => sign({ ...base, nonce: undefined }), reason: "nonce" },
     { name: "auth_time too old for max_age", token: () => sign(base), overrides: { maxAge: 10 }, reason: "auth_time" },
@@ -102,6 +111,22 @@ describe("ID token validation (OIDC Core 3.1.3.7)", () => {
         sign({ ...base, exp: NOW - 30, iat: NOW + 30, aud: [CLIENT, "api"], azp: CLIENT })
       )
       expect((yield* validate(token, { maxAge: 600 })).sub).toBe("auth0|user")
+    }))
+
+  it.effect("accepts nbf within the leeway (the same as iat's) and nbf in the past", () =>
+    Effect.gen(function*() {
+      for (const nbf of [NOW + 60, NOW, NOW - 3600]) {
+        const token = yield* Effect.promise(() => sign({ ...base, nbf }))
+        expect((yield* validate(token)).sub, String(nbf)).toBe("auth0|user")
+      }
+    }))
+
+  it.effect("accepts typ JWT in any case, with or without application/, and no typ", () =>
+    Effect.gen(function*() {
+      for (const typ of ["JWT", "jwt", "Jwt", "application/jwt", "APPLICATION/JWT", undefined]) {
+        const token = yield* Effect.promise(() => sign(base, typ === undefined ? {} : { typ }))
+        expect((yield* validate(token)).sub, String(typ)).toBe("auth0|user")
+      }
     }))
 
   it.effect("a refreshed ID token has no nonce to check", () =>

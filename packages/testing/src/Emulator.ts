@@ -62,6 +62,10 @@ export interface LogoutTokenOptions {
   expiresIn?: number
   /** Override `iat` (epoch seconds). */
   iat?: number
+  /** Adds an `nbf` claim (epoch seconds). */
+  nbf?: number
+  /** Adds an `azp` claim (with several audiences, only the client id is valid). */
+  azp?: string
   /** Adds a `nonce` claim, which the spec forbids in logout tokens. */
   nonce?: string
   /** Override `events`; `null` leaves the claim out. */
@@ -307,7 +311,9 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
       ...(o.events === null ? {} : { events: o.events ?? { "http://schemas.openid.net/event/backchannel-logout": {} } }),
       ...(o.sub !== undefined ? { sub: o.sub } : {}),
       ...(o.sid !== undefined ? { sid: o.sid } : {}),
-      ...(o.nonce !== undefined ? { nonce: o.nonce } : {})
+      ...(o.nonce !== undefined ? { nonce: o.nonce } : {}),
+      ...(o.nbf !== undefined ? { nbf: o.nbf } : {}),
+      ...(o.azp !== undefined ? { azp: o.azp } : {})
     }
     const typ = o.typ === null ? undefined : (o.typ ?? "logout+jwt")
     if (o.foreignKey) {

@@ -67,6 +67,8 @@ describe("back-channel logout", () => {
     expect(withNonce["events"]).toBeUndefined()
     expect(withNonce.jti).toBeUndefined()
     expect(jose.decodeProtectedHeader(await emulator.makeLogoutToken({ sid: "s", typ: null })).typ).toBeUndefined()
+    const extra = jose.decodeJwt(await emulator.makeLogoutToken({ sid: "s", aud: ["a", "b"], azp: "a", nbf: 5 }))
+    expect(extra).toMatchObject({ aud: ["a", "b"], azp: "a", nbf: 5 })
     expect(jose.decodeJwt(await emulator.makeLogoutToken({ sid: "s", iss: "https://evil/" })).iss).toBe("https://evil/")
   })
 

@@ -19,6 +19,7 @@ const cases: ReadonlyArray<{
   readonly foreignKey?: boolean
   readonly unsigned?: boolean
   readonly maxAge?: number
+  readonly typ?: string
   readonly reason: string
 }> = [
   { name: "signed by a key not in the tenant's JWKS", claims: (c) => c, foreignKey: true, reason: "signature" },
@@ -32,7 +33,11 @@ const cases: ReadonlyArray<{
   { name: "with another nonce", claims: (c) => ({ ...c, nonce: "not-the-one-we-sent" }), reason: "nonce" },
   { name: "without auth_time although max_age was sent", claims: (c) => c, maxAge: 300, reason: "auth_time" },
   { name: "with an auth_time older than max_age", claims: (c) => ({ ...c, auth_time: Math.floor(Date.now() / 1000) - 3600 }), maxAge: 300, reason: "auth_time" },
-  { name: "without sub", claims: ({ sub: _sub, ...c }) => c, reason: "subject" }
+  { name: "without sub", claims: ({ sub: _sub, ...c }) => c, reason: "subject" },
+  { name: "not valid before an hour from now (nbf)", claims: (c) => ({ ...c, nbf: Math.floor(Date.now() / 1000) + 3600 }), reason: "not_before" },
+  { name: "typed as a logout token", claims: (c) => c, typ: "logout+jwt", reason: "typ" },
+  { name: "typed as a JWT access token", claims: (c) => c, typ: "at+jwt", reason: "typ" },
+  { name: "typed as a DPoP proof", claims: (c) => c, typ: "dpop+jwt", reason: "typ" }
 ]
 
 describe("ID token validation against the emulator's discovery and JWKS", () => {
@@ -42,7 +47,10 @@ describe("ID token validation against the emulator's discovery and JWKS", () => 
       yield* Effect.promise(() => emulator.createUser({ email: "ida@example.com" }))
       yield* Effect.gen(function*() {
         const browser = makeCookieBrowser()
-        const attempt = (claims: (base: Claims) => Claims, options: { foreignKey?: boolean; unsigned?: boolean; maxAge?: number } = {}) =>
+        const attempt = (
+          claims: (base: Claims) => Claims,
+          options: { foreignKey?: boolean; unsigned?: boolean; maxAge?: number; typ?: string } = {}
+        ) =>
           Effect.gen(function*() {
             const url = yield* browser.request(Login.startInteractiveLogin(
               options.maxAge !== undefined ? { authorizationParams: { max_age: options.maxAge } } : {}
@@ -60,7 +68,10 @@ describe("ID token validation against the emulator's discovery and JWKS", () => 
             const payload = claims(base)
             const idToken = options.unsigned
               ? `${Buffer.from(JSON.stringify({ alg: "none" })).toString("base64url")}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}.`
-              : yield* Effect.promise(() => emulator.signToken(payload, { foreignKey: options.foreignKey ?? false }))
+              : yield* Effect.promise(() => emulator.signToken(payload, {
+                foreignKey: options.foreignKey ?? false,
+                ...(options.typ !== undefined ? { typ: options.typ } : {})
+              }))
             emulator.fault("/oauth/token", {
               status: 200,
               contentType: "application/json; charset=utf-8",
@@ -77,6 +88,9 @@ describe("ID token validation against the emulator's discovery and JWKS", () => 
         // The same harness with nothing broken logs in: the failures above are the claims'.
         yield* attempt((c) => c)
         expect(Option.getOrThrow(yield* browser.request(UserSession.getUser)).sub).toBe("auth0|crafted")
+        // An explicit typ JWT, and an nbf already passed, log in too.
+        yield* attempt((c) => ({ ...c, sub: "auth0|typed", nbf: Math.floor(Date.now() / 1000) - 5 }), { typ: "JWT" })
+        expect(Option.getOrThrow(yield* browser.request(UserSession.getUser)).sub).toBe("auth0|typed")
       }).pipe(Effect.provide(appLayer(emulator)))
     }))
 })

@@ -12,6 +12,15 @@ export interface RedisServer {
   readonly kill: () => Promise<void>
   /** Starts the server again on the same port and waits until it answers PING. */
   readonly restart: () => Promise<void>
+  /**
+   * SIGSTOPs the server: it keeps its data and its connections but answers nothing, like a host
+   * that froze or a network partition, until {@link resume}.
+   */
+  readonly pause: () => void
+  /** SIGCONTs a paused server. */
+  readonly resume: () => void
+  /** Whether the server answers PING now. */
+  readonly ping: () => Promise<boolean>
   readonly stop: () => Promise<void>
 }
 
@@ -102,6 +111,9 @@ export const startRedisServer = async (): Promise<RedisServer> => {
       await kill()
       await start()
     },
+    pause: () => void child?.kill("SIGSTOP"),
+    resume: () => void child?.kill("SIGCONT"),
+    ping: () => ping(port),
     stop: kill
   }
 }
