@@ -23,7 +23,10 @@ import * as ConnectedAccountsFlow from "./ConnectedAccounts.js"
 import type { ConfigurationError, StoreError } from "./Errors.js"
 import * as LoginFlow from "./Login.js"
 import * as LogoutFlow from "./Logout.js"
+import { coordinatorLayer } from "./Auth0.js"
+import type { RefreshCoordinator } from "./RefreshCoordinator.js"
 import { RequestCoalescer } from "./RequestCoalescer.js"
+import type { SessionBackend } from "./SessionBackend.js"
 import { type CookieJar, makeRequestJar, RequestCookies } from "./RequestCookies.js"
 import type { Session, UserClaims } from "./Session.js"
 import { StateStore } from "./StateStore.js"
@@ -39,6 +42,7 @@ export type FacadeServices =
   | Auth0Config
   | AuthorizationServer
   | RequestCoalescer
+  | RefreshCoordinator
   | HttpClient.HttpClient
   | StateStore
   | TransactionStore
@@ -50,6 +54,12 @@ export interface ServerClientOptions extends Auth0ClientOptions {
   readonly transactionStore?: Layer.Layer<TransactionStore, StoreError | ConfigurationError, Auth0Config> | undefined
   /** HTTP client; default: the platform's `fetch`. */
   readonly httpClient?: Layer.Layer<HttpClient.HttpClient> | undefined
+  /**
+   * A backend (e.g. `RedisSessionBackend.layer(...)`) that every refresh coordinates through
+   * (a lock per refresh token and the rotated-token ledger), for cookie sessions on several
+   * instances. Not needed with a stateful session store: its backend is used.
+   */
+  readonly coordinationBackend?: Layer.Layer<SessionBackend, StoreError | ConfigurationError> | undefined
 }
 
 /** How a runtime reads a request's cookies and writes the response's. */
@@ -70,7 +80,7 @@ export class BaseServerClient<StoreOptions> {
   readonly #adapter: CookieAdapter<StoreOptions>
 
   constructor(options: ServerClientOptions, adapter: CookieAdapter<StoreOptions>) {
-    const { sessionStore, transactionStore, httpClient, ...input } = options
+    const { sessionStore, transactionStore, httpClient, coordinationBackend, ...input } = options
     const exit = Effect.runSyncExit(resolve(input))
     if (Exit.isFailure(exit)) throw Cause.squash(exit.cause)
     const config = Layer.succeed(Auth0Config, exit.value)
@@ -78,6 +88,7 @@ export class BaseServerClient<StoreOptions> {
     const layer = Layer.mergeAll(
       AuthorizationServer.layer,
       RequestCoalescer.layer,
+      coordinatorLayer({ coordination: coordinationBackend }),
       sessionStore ?? StateStore.cookie,
       transactionStore ?? TransactionStore.cookie
     ).pipe(Layer.provideMerge(Layer.merge(config, http)))

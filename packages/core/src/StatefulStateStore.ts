@@ -133,7 +133,8 @@ export const make: Effect.Effect<StateStoreService, never, Auth0Config | Session
       get,
       set,
       delete: remove,
-      deleteByLogoutClaims: (claims) => backend.deleteByLogoutClaims(claims)
+      deleteByLogoutClaims: (claims) => backend.deleteByLogoutClaims(claims),
+      backend
     }
   }
 )
