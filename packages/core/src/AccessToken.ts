@@ -117,6 +117,30 @@ export const invalidateAccessToken = Effect.fn("invalidateAccessToken")(function
 })
 
 /**
+ * Runs `call` with an access token for `options`; when the API rejects it (`isRejected`, e.g. a
+ * 401: revoked, or expired early), drops the audience's stored tokens and runs `call` once more
+ * with a freshly obtained one. A second rejection is the caller's error.
+ *
+ * @example
+ * const items = yield* AccessToken.withAccessToken({ audience: API }, fetchItems, (e) => e.status === 401)
+ */
+export const withAccessToken = <A, E, R>(
+  options: GetAccessTokenOptions,
+  call: (accessToken: string) => Effect.Effect<A, E, R>,
+  isRejected: (error: E) => boolean
+) =>
+  Effect.gen(function*() {
+    const first = yield* getAccessToken(options)
+    return yield* call(first.accessToken).pipe(
+      Effect.catchIf(isRejected, () =>
+        Effect.gen(function*() {
+          yield* invalidateAccessToken({ audience: first.audience })
+          return yield* call((yield* getAccessToken(options)).accessToken)
+        }))
+    )
+  })
+
+/**
  * One MRRT refresh with `refreshToken` for the session `current`; a refreshed ID token must be
  * about the session's user (OIDC Core §12.2).
  */

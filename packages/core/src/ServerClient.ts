@@ -184,6 +184,20 @@ export class BaseServerClient<StoreOptions> {
   }
 
   /**
+   * Drops stored access tokens for an API after it rejected one (a 401 before `expiresAt`:
+   * revoked, or expired early), so the next `getAccessToken` gets a fresh one. Without
+   * `accessToken`, every stored token for the audience goes. Without a session it does nothing.
+   *
+   * @throws {StoreError} the session store failed
+   * @example
+   * const response = await fetch(api, { headers: { authorization: `Bearer ${accessToken}` } })
+   * if (response.status === 401) await auth0.invalidateAccessToken({ audience: "https://api.example.com", accessToken }, storeOptions)
+   */
+  invalidateAccessToken(options: AccessTokenFlow.InvalidateAccessTokenOptions, storeOptions: StoreOptions): Promise<void> {
+    return this.run(AccessTokenFlow.invalidateAccessToken(options), storeOptions)
+  }
+
+  /**
    * Ends the session; resolves with the tenant's logout URL to redirect to.
    *
    * @throws {InvalidArgumentError} returnTo is not an absolute http(s) URL
