@@ -50,7 +50,7 @@ describe("TokenSets", () => {
         const previous = lastIssued.get(key)
         // A second request for the same key only once the token it got is no longer fresh.
         if (previous !== undefined) expect(now).toBeGreaterThanOrEqual(previous - LEEWAY)
-        const granted = Scopes.parse(call.scope).filter((s) => policy[call.audience].includes(s)).join(" ")
+        const granted = Scopes.parse(call.scope).filter((s) => (policy[call.audience] as ReadonlyArray<string>).includes(s)).join(" ")
         const fresh = TokenSets.issued(
           { audience: call.audience, accessToken: `at-${++issued}`, scope: granted, expiresAt: now + call.lifetime },
           call.scope
