@@ -16,6 +16,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as AccessToken from "../../src/AccessToken.js"
 import * as Auth0 from "../../src/Auth0.js"
+import * as TokenVault from "../../src/TokenVault.js"
 import { makeMemoryBackend, SessionBackend } from "../../src/SessionBackend.js"
 import { StateStore } from "../../src/StateStore.js"
 import { TransactionStore } from "../../src/TransactionStore.js"
@@ -126,6 +127,29 @@ describe("refresh token rotation", () => {
       yield* run(browser.request(AccessToken.getAccessToken({ audience: OTHER_API, scope: "read:other" })))
       expect(refreshes(emulator)).toBe(3)
       expect(emulator.requestCount("/oauth/token")).toBe(3)
+    })))
+
+  it.live("a Token Vault exchange with the pre-refresh cookie uses the successor, never the spent token", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const emulator = yield* withRotation()
+      yield* Effect.promise(() => emulator.createUser({ email: "joan@example.com" }))
+      yield* Effect.promise(() => emulator.addConnectedAccount("joan@example.com", { connection: "google-oauth2" }))
+      const app = yield* instance(emulator, StateStore.cookie)
+      const run = <A, E>(effect: Effect.Effect<A, E, any>) => Effect.provide(effect, app) as Effect.Effect<A, E>
+      const { browser } = yield* run(login(emulator, "joan@example.com", { authorizationParams: { audience: API } }))
+      yield* run(browser.request(expireAccessTokens))
+      const oldCookies = new Map(browser.cookies)
+      emulator.resetCounts()
+
+      yield* run(browser.request(AccessToken.getAccessToken({ audience: API })))
+      const late = makeCookieBrowser(oldCookies)
+      const vault = yield* run(late.request(TokenVault.getAccessTokenForConnection({ connection: "google-oauth2" })))
+      expect(vault.connection).toBe("google-oauth2")
+      expect(emulator.requestCount("/oauth/token", TokenVault.GRANT_TYPE)).toBe(1)
+      // The late browser now holds the successor, and its session still refreshes.
+      expect((yield* run(late.request(readSession))).refreshToken).toBe((yield* run(browser.request(readSession))).refreshToken)
+      yield* run(late.request(AccessToken.getAccessToken({ audience: OTHER_API, scope: "read:other" })))
+      expect(refreshes(emulator)).toBe(2)
     })))
 
   it.live("cookie sessions on two instances sharing a coordination backend: a late cookie on the other instance sends nothing", () =>
