@@ -172,7 +172,8 @@ export class BaseServerClient<StoreOptions> {
    * An access token for an API (MRRT): from the session when fresh and sufficient, else refreshed.
    *
    * @throws {MissingSessionError} not logged in
-   * @throws {AccessTokenError} no refresh token, the refresh was refused, or a token for another audience
+   * @throws {AccessTokenError} no refresh token, the refresh was refused, a token for another audience, or a refreshed ID token for another user (`subject_mismatch`)
+   * @throws {StoreError} the session store failed, or the refresh lock could not be had in time
    * @example
    * const { accessToken } = await auth0.getAccessToken({ audience: "https://api.example.com", scope: "read:items" }, storeOptions)
    */

@@ -117,51 +117,52 @@ export const useRefreshToken = <Out, E, R>(
     const hop = (token: string, spent: ReadonlyArray<string>) =>
       Effect.flatMap(sha256Base64Url(token), (lockKey) =>
         coordinator.withLock(
-        lockKey,
-        Effect.gen(function*() {
-          const now = yield* epochSeconds
-          const current = yield* store.get
-          if (Option.isSome(current)) {
-            const served = use.fromSession(current.value, now)
-            if (Option.isSome(served)) {
-              const moved = current.value.refreshToken !== undefined && current.value.refreshToken !== token
-              return done({
-                value: served.value,
-                spent: moved ? [...spent, token] : spent,
-                refreshToken: current.value.refreshToken ?? token,
-                ...(moved ? { idToken: current.value.idToken, user: current.value.user } : {})
+          lockKey,
+          Effect.gen(function*() {
+            const now = yield* epochSeconds
+            const current = yield* store.get
+            if (Option.isSome(current)) {
+              const served = use.fromSession(current.value, now)
+              if (Option.isSome(served)) {
+                const moved = current.value.refreshToken !== undefined && current.value.refreshToken !== token
+                return done({
+                  value: served.value,
+                  spent: moved ? [...spent, token] : spent,
+                  refreshToken: current.value.refreshToken ?? token,
+                  ...(moved ? { idToken: current.value.idToken, user: current.value.user } : {})
+                })
+              }
+            }
+            const rotation = yield* coordinator.recallRotation(token)
+            if (Option.isSome(rotation)) return { _tag: "Rotated", rotation: rotation.value } as Step<Out>
+            const stored = Option.getOrElse(current, () => session)
+            if (stored.refreshToken !== undefined && stored.refreshToken !== token && !spent.includes(stored.refreshToken)) {
+              // The session moved on to a token the ledger cannot tie to ours: use the session's.
+              return { _tag: "Moved", refreshToken: stored.refreshToken } as Step<Out>
+            }
+            const grant = yield* use.send(token, stored)
+            const rotated = grant.refreshToken !== undefined && grant.refreshToken !== token
+            if (rotated) {
+              yield* coordinator.rememberRotation(token, {
+                refreshToken: grant.refreshToken!,
+                ...(grant.idToken !== undefined ? { idToken: grant.idToken } : {}),
+                ...(grant.user !== undefined ? { user: grant.user } : {}),
+                ...use.toRotation(grant.value)
               })
             }
-          }
-          const rotation = yield* coordinator.recallRotation(token)
-          if (Option.isSome(rotation)) return { _tag: "Rotated", rotation: rotation.value } as Step<Out>
-          const stored = Option.getOrElse(current, () => session)
-          if (stored.refreshToken !== undefined && stored.refreshToken !== token && !spent.includes(stored.refreshToken)) {
-            // The session moved on to a token the ledger cannot tie to ours: use the session's.
-            return { _tag: "Moved", refreshToken: stored.refreshToken } as Step<Out>
-          }
-          const grant = yield* use.send(token, stored)
-          const rotated = grant.refreshToken !== undefined && grant.refreshToken !== token
-          if (rotated) {
-            yield* coordinator.rememberRotation(token, {
-              refreshToken: grant.refreshToken!,
-              ...(grant.idToken !== undefined ? { idToken: grant.idToken } : {}),
-              ...(grant.user !== undefined ? { user: grant.user } : {}),
-              ...use.toRotation(grant.value)
-            })
-          }
-          const used: Used<Out> = {
-            value: grant.value,
-            spent: rotated ? [...spent, token] : spent,
-            refreshToken: rotated ? grant.refreshToken! : token,
-            idToken: grant.idToken,
-            user: grant.user
-          }
-          // Written under the lock, so the next holder (any instance) reads it in step 1.
-          yield* apply(store, session, used, use)
-          return done(used)
-        })
-      ))
+            const used: Used<Out> = {
+              value: grant.value,
+              spent: rotated ? [...spent, token] : spent,
+              refreshToken: rotated ? grant.refreshToken! : token,
+              idToken: grant.idToken,
+              user: grant.user
+            }
+            // Written under the lock, so the next holder (any instance) reads it in step 1.
+            yield* apply(store, session, used, use)
+            return done(used)
+          })
+        )
+      )
 
     const run = Effect.gen(function*() {
       let token = refreshToken
