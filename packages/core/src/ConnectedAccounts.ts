@@ -12,7 +12,7 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { getAccessToken } from "./AccessToken.js"
+import { withAccessToken } from "./AccessToken.js"
 import { Auth0Config } from "./Auth0Config.js"
 import * as CallbackUrl from "./CallbackUrl.js"
 import * as Rules from "./ConnectedAccountsRules.js"
@@ -113,10 +113,17 @@ const toConnection = (connection: MyAccountApi.Connection): Connection => ({
   scopes: connection.scopes ?? []
 })
 
-/** A My Account access token with `scope` (merged with the configured scopes for the My Account audience). */
-const myAccountToken = (scope: string) =>
+/**
+ * Runs `call` with a My Account access token for `scope` (merged with the configured scopes for
+ * the My Account audience); a 401 drops that token from the session and retries once with a fresh one.
+ */
+const withMyAccountToken = <A, R>(scope: string, call: (accessToken: string) => Effect.Effect<A, MyAccountApi.MyAccountError, R>) =>
   Effect.flatMap(Auth0Config, (config) =>
-    Effect.map(getAccessToken({ audience: config.myAccount.audience, scope }), (token) => token.accessToken))
+    withAccessToken(
+      { audience: config.myAccount.audience, scope },
+      call,
+      (error) => error._tag === "MyAccountApiError" && error.status === 401
+    ))
 
 /**
  * Starts linking a third-party account: checks the arguments, asks the My Account API for a
@@ -148,10 +155,9 @@ export const startConnectAccount = Effect.fn("startConnectAccount")(function*(op
   }
   const redirectUri = yield* Rules.redirectUri(redirect)
 
-  const accessToken = yield* myAccountToken(MyAccountApi.SCOPE_CREATE)
   const { verifier, challenge } = yield* Pkce.make
   const state = yield* Randomness.makeState
-  const response = yield* MyAccountApi.connect(accessToken, {
+  const response = yield* withMyAccountToken(MyAccountApi.SCOPE_CREATE, (accessToken) => MyAccountApi.connect(accessToken, {
     connection,
     redirect_uri: redirectUri,
     state,
@@ -161,7 +167,7 @@ export const startConnectAccount = Effect.fn("startConnectAccount")(function*(op
     ...(authorizationParams !== undefined && Object.keys(authorizationParams).length > 0
       ? { authorization_params: authorizationParams }
       : {})
-  })
+  }))
   let url: URL
   try {
     url = new URL(response.connect_uri)
@@ -232,13 +238,13 @@ export const completeConnectAccount = Effect.fn("completeConnectAccount")(functi
   // Single use: consumed before anything can fail, so a replayed callback finds nothing.
   yield* transactions.delete(state)
 
-  const accessToken = yield* myAccountToken(MyAccountApi.SCOPE_CREATE)
-  const account = yield* MyAccountApi.complete(accessToken, {
-    auth_session: transaction.authSession,
-    connect_code: connectCode,
-    redirect_uri: transaction.redirectUri,
-    code_verifier: transaction.codeVerifier
-  })
+  const account = yield* withMyAccountToken(MyAccountApi.SCOPE_CREATE, (accessToken) =>
+    MyAccountApi.complete(accessToken, {
+      auth_session: transaction.authSession,
+      connect_code: connectCode,
+      redirect_uri: transaction.redirectUri,
+      code_verifier: transaction.codeVerifier
+    }))
   return { ...toAccount(account), appState: transaction.appState } satisfies CompletedConnectAccount
 })
 
@@ -295,8 +301,7 @@ export const listConnectedAccountConnections = Effect.fn("listConnectedAccountCo
   options: ListConnectionsOptions = {}
 ) {
   const query = yield* pageQuery(options)
-  const accessToken = yield* myAccountToken(MyAccountApi.SCOPE_READ)
-  const page = yield* MyAccountApi.listConnections(accessToken, query)
+  const page = yield* withMyAccountToken(MyAccountApi.SCOPE_READ, (accessToken) => MyAccountApi.listConnections(accessToken, query))
   return {
     connections: page.connections.map(toConnection),
     ...(page.next !== undefined ? { next: page.next } : {})
@@ -315,8 +320,10 @@ export const listConnectedAccounts = Effect.fn("listConnectedAccounts")(function
 ) {
   const connection = options.connection === undefined ? undefined : yield* Rules.connection(options.connection)
   const query = yield* pageQuery(options)
-  const accessToken = yield* myAccountToken(MyAccountApi.SCOPE_READ)
-  const page = yield* MyAccountApi.listAccounts(accessToken, { ...query, connection })
+  const page = yield* withMyAccountToken(
+    MyAccountApi.SCOPE_READ,
+    (accessToken) => MyAccountApi.listAccounts(accessToken, { ...query, connection })
+  )
   return {
     accounts: page.accounts.map(toAccount),
     ...(page.next !== undefined ? { next: page.next } : {})
@@ -325,8 +332,8 @@ export const listConnectedAccounts = Effect.fn("listConnectedAccounts")(function
 
 /**
  * Every connected account, page after page. A page is requested only when the stream needs it
- * (`Stream.take(1)` makes one request); one My Account token, fetched when the stream starts,
- * serves the whole walk.
+ * (`Stream.take(1)` makes one request); each page takes the session's My Account token (so one
+ * token serves the whole walk, and a 401 is retried once with a fresh one).
  *
  * @example
  * const all = yield* Stream.runCollect(ConnectedAccounts.streamConnectedAccounts({ take: 20 }))
@@ -335,10 +342,9 @@ export const streamConnectedAccounts = (options: Omit<ListConnectedAccountsOptio
   Stream.unwrap(Effect.gen(function*() {
     const connection = options.connection === undefined ? undefined : yield* Rules.connection(options.connection)
     const { take } = yield* pageQuery(options)
-    const accessToken = yield* myAccountToken(MyAccountApi.SCOPE_READ)
     return Stream.paginateEffect(undefined as string | undefined, (from) =>
       Effect.map(
-        MyAccountApi.listAccounts(accessToken, { connection, take, from }),
+        withMyAccountToken(MyAccountApi.SCOPE_READ, (accessToken) => MyAccountApi.listAccounts(accessToken, { connection, take, from })),
         (page) => [page.accounts.map(toAccount), Option.fromNullable(page.next)] as const
       )).pipe(Stream.flattenIterables)
   }))
@@ -352,10 +358,9 @@ export const streamConnectedAccounts = (options: Omit<ListConnectedAccountsOptio
 export const streamConnectedAccountConnections = (options: Omit<ListConnectionsOptions, "from"> = {}) =>
   Stream.unwrap(Effect.gen(function*() {
     const { take } = yield* pageQuery(options)
-    const accessToken = yield* myAccountToken(MyAccountApi.SCOPE_READ)
     return Stream.paginateEffect(undefined as string | undefined, (from) =>
       Effect.map(
-        MyAccountApi.listConnections(accessToken, { take, from }),
+        withMyAccountToken(MyAccountApi.SCOPE_READ, (accessToken) => MyAccountApi.listConnections(accessToken, { take, from })),
         (page) => [page.connections.map(toConnection), Option.fromNullable(page.next)] as const
       )).pipe(Stream.flattenIterables)
   }))
@@ -382,6 +387,8 @@ export const deleteConnectedAccount = Effect.fn("deleteConnectedAccount")(functi
       message: "connectedAccountId is required"
     })
   }
-  const accessToken = yield* myAccountToken(MyAccountApi.SCOPE_DELETE)
-  yield* MyAccountApi.deleteAccount(accessToken, options.connectedAccountId)
+  yield* withMyAccountToken(
+    MyAccountApi.SCOPE_DELETE,
+    (accessToken) => MyAccountApi.deleteAccount(accessToken, options.connectedAccountId)
+  )
 })

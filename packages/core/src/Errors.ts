@@ -109,11 +109,12 @@ export class IdTokenValidationError extends TaggedAuth0Error("IdTokenValidationE
 
 /**
  * An access token could not be obtained for the session: no refresh token to renew with, the
- * refresh failed, or the server returned a token for another API.
+ * refresh failed, the server returned a token for another API, or a refreshed ID token is about
+ * another user (`subject_mismatch`, OIDC Core §12.2; the session is left as it was).
  */
 export class AccessTokenError extends TaggedAuth0Error("AccessTokenError")<{
   readonly message: string
-  readonly reason: "missing_refresh_token" | "refresh_failed" | "audience_mismatch"
+  readonly reason: "missing_refresh_token" | "refresh_failed" | "audience_mismatch" | "subject_mismatch"
   readonly error?: string | undefined
   readonly errorDescription?: string | undefined
 }> {}

@@ -194,3 +194,26 @@ export const validate = (
     if (claimError) return yield* claimError
     return claims as Claims
   })
+
+/** The claims of the ID token a session was created with that a refreshed one must repeat. */
+export interface OriginalSubject {
+  readonly iss: string
+  readonly sub: string
+  readonly auth_time?: unknown
+}
+
+/**
+ * OIDC Core §12.2: an ID token from a refresh is about the same user and the same login as the
+ * original: its `iss` and `sub` equal the original's, and its `auth_time` too when both carry
+ * one. Returns the first claim that differs, or `undefined`.
+ */
+export const refreshedSubjectMismatch = (
+  original: OriginalSubject,
+  refreshed: jose.JWTPayload
+): "iss" | "sub" | "auth_time" | undefined => {
+  if (refreshed.iss !== original.iss) return "iss"
+  if (refreshed.sub !== original.sub) return "sub"
+  const authTime = (refreshed as { auth_time?: unknown }).auth_time
+  if (authTime !== undefined && original.auth_time !== undefined && authTime !== original.auth_time) return "auth_time"
+  return undefined
+}

@@ -23,7 +23,10 @@ import * as ConnectedAccountsFlow from "./ConnectedAccounts.js"
 import { type ConfigurationError, InvalidArgumentError, type MissingSessionError, type StoreError } from "./Errors.js"
 import * as LoginFlow from "./Login.js"
 import * as LogoutFlow from "./Logout.js"
+import { coordinatorLayer } from "./Auth0.js"
+import type { RefreshCoordinator } from "./RefreshCoordinator.js"
 import { RequestCoalescer } from "./RequestCoalescer.js"
+import type { SessionBackend } from "./SessionBackend.js"
 import { type CookieJar, makeRequestJar, RequestCookies } from "./RequestCookies.js"
 import type { Session, UserClaims } from "./Session.js"
 import { StateStore } from "./StateStore.js"
@@ -39,6 +42,7 @@ export type FacadeServices =
   | Auth0Config
   | AuthorizationServer
   | RequestCoalescer
+  | RefreshCoordinator
   | HttpClient.HttpClient
   | StateStore
   | TransactionStore
@@ -50,6 +54,12 @@ export interface ServerClientOptions extends Auth0ClientOptions {
   readonly transactionStore?: Layer.Layer<TransactionStore, StoreError | ConfigurationError, Auth0Config> | undefined
   /** HTTP client; default: the platform's `fetch`. */
   readonly httpClient?: Layer.Layer<HttpClient.HttpClient> | undefined
+  /**
+   * A backend (e.g. `RedisSessionBackend.layer(...)`) that every refresh coordinates through
+   * (a lock per refresh token and the rotated-token ledger), for cookie sessions on several
+   * instances. Not needed with a stateful session store: its backend is used.
+   */
+  readonly coordinationBackend?: Layer.Layer<SessionBackend, StoreError | ConfigurationError> | undefined
 }
 
 /** How a runtime reads a request's cookies and writes the response's. */
@@ -96,7 +106,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
   readonly redirectUri: string | undefined
 
   constructor(options: ServerClientOptions, adapter: CookieAdapter<StoreOptions>) {
-    const { sessionStore, transactionStore, httpClient, ...input } = options
+    const { sessionStore, transactionStore, httpClient, coordinationBackend, ...input } = options
     // Synchronous on purpose: every problem throws here, a malformed signing key included. The
     // key's WebCrypto import is async, so it runs once when the runtime is first built.
     const exit = Effect.runSyncExit(resolve(input))
@@ -107,6 +117,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
     this.#layer = Layer.mergeAll(
       AuthorizationServer.layer,
       RequestCoalescer.layer,
+      coordinatorLayer({ coordination: coordinationBackend }),
       sessionStore ?? StateStore.cookie,
       transactionStore ?? TransactionStore.cookie
     ).pipe(Layer.provideMerge(Layer.merge(config, http)))
@@ -250,7 +261,8 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * An access token for an API (MRRT): from the session when fresh and sufficient, else refreshed.
    *
    * @throws {MissingSessionError} not logged in
-   * @throws {AccessTokenError} no refresh token, the refresh was refused, or a token for another audience
+   * @throws {AccessTokenError} no refresh token, the refresh was refused, a token for another audience, or a refreshed ID token for another user (`subject_mismatch`)
+   * @throws {StoreError} the session store failed, or the refresh lock could not be had in time
    * @example
    * const { accessToken } = await auth0.getAccessToken({ audience: "https://api.example.com", scope: "read:items" }, storeOptions)
    */
@@ -259,6 +271,20 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
   getAccessToken(...args: [StoreOptions] | [AccessTokenFlow.GetAccessTokenOptions, StoreOptions]): Promise<AccessTokenFlow.AccessToken> {
     const [options, storeOptions] = args.length === 2 ? args : [{}, args[0]]
     return this.run(AccessTokenFlow.getAccessToken(options), storeOptions)
+  }
+
+  /**
+   * Drops stored access tokens for an API after it rejected one (a 401 before `expiresAt`:
+   * revoked, or expired early), so the next `getAccessToken` gets a fresh one. Without
+   * `accessToken`, every stored token for the audience goes. Without a session it does nothing.
+   *
+   * @throws {StoreError} the session store failed
+   * @example
+   * const response = await fetch(api, { headers: { authorization: `Bearer ${accessToken}` } })
+   * if (response.status === 401) await auth0.invalidateAccessToken({ audience: "https://api.example.com", accessToken }, storeOptions)
+   */
+  invalidateAccessToken(options: AccessTokenFlow.InvalidateAccessTokenOptions, storeOptions: StoreOptions): Promise<void> {
+    return this.run(AccessTokenFlow.invalidateAccessToken(options), storeOptions)
   }
 
   /**

@@ -12,6 +12,11 @@ export const TokenSet = Schema.Struct({
   accessToken: Schema.String,
   /** Space-separated scope as returned by the token endpoint. */
   scope: Schema.String,
+  /**
+   * The scope asked for, when the server granted less (it dropped scopes outside its policy):
+   * a repeat of that request is served by this set rather than asking again.
+   */
+  requestedScope: Schema.optional(Schema.String),
   /** Seconds since the epoch. */
   expiresAt: Schema.Number
 })

@@ -12,7 +12,7 @@ import type { Auth0Config } from "./Auth0Config.js"
 import * as CookieStateStore from "./CookieStateStore.js"
 import type { BackchannelLogoutError, StoreError } from "./Errors.js"
 import type { RequestCookies } from "./RequestCookies.js"
-import { type LogoutClaims, SessionBackend } from "./SessionBackend.js"
+import { type LogoutClaims, SessionBackend, type SessionBackendService } from "./SessionBackend.js"
 import type { SessionData } from "./Session.js"
 import { SessionCrypto } from "./SessionCrypto.js"
 import * as StatefulStateStore from "./StatefulStateStore.js"
@@ -42,6 +42,11 @@ export interface StateStoreService {
    * Stores without a server side refuse with {@link BackchannelLogoutError}.
    */
   readonly deleteByLogoutClaims: (token: LogoutToken) => Effect.Effect<number, StoreError | BackchannelLogoutError>
+  /**
+   * The backend a stateful store keeps sessions in: refreshes of its sessions coordinate through
+   * it (`RefreshCoordinator`), across every instance sharing it. Absent for cookie sessions.
+   */
+  readonly backend?: SessionBackendService | undefined
 }
 
 /**

@@ -152,7 +152,8 @@ export const make: Effect.Effect<StateStoreService, never, Auth0Config | Session
       get,
       set,
       delete: remove,
-      deleteByLogoutClaims: makeLogoutByToken(backend, config.options.clockToleranceSeconds)
+      deleteByLogoutClaims: makeLogoutByToken(backend, config.options.clockToleranceSeconds),
+      backend
     }
   }
 )

@@ -12,8 +12,16 @@ export const isFresh = (set: { readonly expiresAt: number }, nowSeconds: number,
   set.expiresAt - leewaySeconds > nowSeconds
 
 /**
- * The stored token for `audience` whose scope covers `scope`, unexpired (with leeway); among
- * several, the one with the fewest scopes (least privilege), then the longest-lived.
+ * Whether `set` answers a request for `scope`: it covers the scope, or it is what the server
+ * granted when asked for exactly this scope (RFC 6749 §3.3: the server may issue less than
+ * asked; asking the same again before the token expires would get the same answer).
+ */
+export const serves = (set: TokenSet, scope: string): boolean =>
+  Scopes.covers(set.scope, scope) || (set.requestedScope !== undefined && Scopes.equals(set.requestedScope, scope))
+
+/**
+ * The stored token for `audience` that serves `scope` ({@link serves}), unexpired (with leeway);
+ * among several, the one with the fewest scopes (least privilege), then the longest-lived.
  */
 export const select = (
   sets: ReadonlyArray<TokenSet>,
@@ -24,7 +32,7 @@ export const select = (
   for (const set of sets) {
     if (set.audience !== request.audience) continue
     if (!isFresh(set, request.nowSeconds, request.leewaySeconds)) continue
-    if (!Scopes.covers(set.scope, request.scope)) continue
+    if (!serves(set, request.scope)) continue
     const size = Scopes.parse(set.scope).length
     if (size < bestSize || (size === bestSize && best !== undefined && set.expiresAt > best.expiresAt)) {
       best = set
@@ -35,12 +43,24 @@ export const select = (
 }
 
 /**
- * Adds a freshly issued token set: sets of the same audience whose scope it covers are
- * replaced (the new one is at least as capable and newer), and expired sets are dropped.
+ * The set to store for a token the server issued for `requested`: with `requestedScope` only
+ * when it granted less than asked, so that {@link serves} remembers the refusal.
+ */
+export const issued = (fields: Omit<TokenSet, "requestedScope">, requested: string): TokenSet =>
+  Scopes.covers(fields.scope, requested) ? fields : { ...fields, requestedScope: requested }
+
+/** Whether `fresh` can stand in for `old`: same audience, serves every request `old` served, and lives as long. */
+export const supersedes = (fresh: TokenSet, old: TokenSet): boolean =>
+  fresh.audience === old.audience &&
+  fresh.expiresAt >= old.expiresAt &&
+  Scopes.covers(fresh.scope, old.scope) &&
+  (old.requestedScope === undefined || serves(fresh, old.requestedScope))
+
+/**
+ * Adds a freshly issued token set: sets it {@link supersedes} are replaced, expired sets are
+ * dropped, and a set with the same access token is not stored twice.
  */
 export const upsert = (sets: ReadonlyArray<TokenSet>, fresh: TokenSet, nowSeconds: number): Array<TokenSet> => [
-  ...sets.filter((set) =>
-    set.expiresAt > nowSeconds && !(set.audience === fresh.audience && Scopes.covers(fresh.scope, set.scope))
-  ),
+  ...sets.filter((set) => set.expiresAt > nowSeconds && set.accessToken !== fresh.accessToken && !supersedes(fresh, set)),
   fresh
 ]

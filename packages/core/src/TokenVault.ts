@@ -1,25 +1,23 @@
 /**
  * Token Vault: a third-party provider's access token (Google, GitHub, ...) for the logged-in
  * user, exchanged for the session's refresh token at Auth0's token endpoint, cached in the
- * session until it expires, and shared by concurrent callers.
+ * session until it expires, shared by concurrent callers, and coordinated with every other use of
+ * the refresh token (a rotating refresh must never race an exchange): see `RefreshCoordinator`.
  *
  * @see https://auth0.com/docs/secure/tokens/token-vault/access-token-exchange-with-token-vault
  * @since 0.1.0
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { Auth0Config } from "./Auth0Config.js"
-import type { AuthorizationServer } from "./AuthorizationServer.js"
+import { AuthorizationServer } from "./AuthorizationServer.js"
 import * as Rules from "./ConnectedAccountsRules.js"
 import { AccessTokenForConnectionError } from "./Errors.js"
-import { RequestCoalescer } from "./RequestCoalescer.js"
 import type { ConnectionTokenSet, SessionData } from "./Session.js"
-import { StateStore } from "./StateStore.js"
 import * as TokenEndpoint from "./TokenEndpoint.js"
 import * as TokenSets from "./TokenSets.js"
 import { requireSession } from "./UserSession.js"
-import { sha256Base64Url } from "./internal/digest.js"
+import { useRefreshToken } from "./internal/refreshUse.js"
 import { epochSeconds } from "./internal/time.js"
 
 /** The token-exchange grant of Token Vault. */
@@ -81,10 +79,10 @@ export const getAccessTokenForConnection = Effect.fn("getAccessTokenForConnectio
   const session = yield* requireSession
   const nowSeconds = yield* epochSeconds
   const leeway = config.options.tokenRefreshLeewaySeconds
-  const cached = session.connectionTokenSets.find((set) =>
-    sameTarget(set, connection, loginHint) && TokenSets.isFresh(set, nowSeconds, leeway)
-  )
-  if (cached !== undefined) return toResult(cached)
+  const cachedIn = (sets: ReadonlyArray<ConnectionTokenSet>, now: number) =>
+    Option.fromNullable(sets.find((set) => sameTarget(set, connection, loginHint) && TokenSets.isFresh(set, now, leeway)))
+  const cached = cachedIn(session.connectionTokenSets, nowSeconds)
+  if (Option.isSome(cached)) return toResult(cached.value)
 
   const refreshToken = session.refreshToken
   if (refreshToken === undefined) {
@@ -95,37 +93,42 @@ export const getAccessTokenForConnection = Effect.fn("getAccessTokenForConnectio
       message: `No refresh token in the session to exchange for a "${connection}" token (request offline_access at login)`
     })
   }
-  const tokens = yield* exchange(refreshToken, connection, loginHint)
-  const now = yield* epochSeconds
-  const set: ConnectionTokenSet = {
-    connection,
-    ...(loginHint !== undefined ? { loginHint } : {}),
-    accessToken: tokens.access_token,
-    scope: tokens.scope ?? "",
-    expiresAt: now + (tokens.expires_in ?? 0)
-  }
-  if (tokens.expires_in === undefined || tokens.expires_in <= 0) return toResult(set)
-
-  // Re-read: a concurrent flow may have changed the session while we waited.
-  const store = yield* StateStore
-  const latest = Option.getOrElse(yield* store.get, () => session)
-  const updated: SessionData = {
-    ...latest,
-    connectionTokenSets: [
-      ...latest.connectionTokenSets.filter((s) => s.expiresAt > now && !sameTarget(s, connection, loginHint)),
-      set
-    ]
-  }
-  yield* store.set(updated)
+  yield* (yield* AuthorizationServer).metadata
+  const set = yield* useRefreshToken(session, refreshToken, {
+    name: `vault:${connection}:${loginHint ?? ""}`,
+    fromSession: (current, now) => cachedIn(current.connectionTokenSets, now),
+    fromRotation: (rotation, now) =>
+      rotation.connectionTokenSet ? cachedIn([rotation.connectionTokenSet], now) : Option.none(),
+    toRotation: (connectionTokenSet) => ({ connectionTokenSet }),
+    send: (token) =>
+      Effect.gen(function*() {
+        const tokens = yield* exchange(token, connection, loginHint)
+        const now = yield* epochSeconds
+        const value: ConnectionTokenSet = {
+          connection,
+          ...(loginHint !== undefined ? { loginHint } : {}),
+          accessToken: tokens.access_token,
+          scope: tokens.scope ?? "",
+          expiresAt: now + (tokens.expires_in ?? 0)
+        }
+        return { value, refreshToken: tokens.refresh_token }
+      }),
+    // Without a lifetime the token is returned but not cached.
+    store: (current, value, now): SessionData =>
+      value.expiresAt <= now ? current : {
+        ...current,
+        connectionTokenSets: [
+          ...current.connectionTokenSets.filter((s) => s.expiresAt > now && !sameTarget(s, connection, loginHint)),
+          value
+        ]
+      }
+  })
   return toResult(set)
 })
 
-/** One Token Vault exchange, shared by every concurrent caller with the same refresh token, connection and hint. */
+/** One Token Vault exchange of `refreshToken`. */
 const exchange = (refreshToken: string, connection: string, loginHint: string | undefined) =>
   Effect.gen(function*() {
-    const coalescer = yield* RequestCoalescer
-    const context = yield* Effect.context<Auth0Config | AuthorizationServer | HttpClient.HttpClient>()
-    const key = `vault:${yield* sha256Base64Url(refreshToken)}:${connection}:${loginHint ?? ""}`
     const params: Record<string, string> = {
       grant_type: GRANT_TYPE,
       subject_token_type: SUBJECT_TOKEN_TYPE,
@@ -134,7 +137,7 @@ const exchange = (refreshToken: string, connection: string, loginHint: string | 
       connection
     }
     if (loginHint !== undefined) params["login_hint"] = loginHint
-    const run = TokenEndpoint.request(params, "Token Vault exchange").pipe(
+    return yield* TokenEndpoint.request(params, "Token Vault exchange").pipe(
       Effect.catchTag("TokenEndpointError", (e) =>
         Effect.fail(
           new AccessTokenForConnectionError({
@@ -144,8 +147,6 @@ const exchange = (refreshToken: string, connection: string, loginHint: string | 
             message: `Getting an access token for "${connection}" from Token Vault failed: ${e.message}`,
             cause: e
           })
-        )),
-      Effect.provide(context)
+        ))
     )
-    return yield* coalescer.run(key, run)
   })

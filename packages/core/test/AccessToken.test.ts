@@ -58,14 +58,25 @@ describe("getAccessToken", () => {
     }).pipe(Effect.provide(flowLayer(tenant)))
   })
 
-  it.effect("stores the scope the server returned, not the one asked for (Auth0 drops scopes outside policy)", () => {
+  it.effect("stores the scope the server returned, not the one asked for (Auth0 drops scopes outside policy), and remembers the refusal", () => {
     const tenant = makeFakeTenant()
     return Effect.gen(function*() {
       yield* logIn()
       tenant.answer("/oauth/token", () => json(200, { access_token: "at", expires_in: 600, scope: "read" }))
       const token = yield* AccessToken.getAccessToken({ audience: API, scope: "read admin" })
       expect(token.scope).toBe("read")
-      expect((yield* session).tokenSets).toEqual([{ audience: API, accessToken: "at", scope: "read", expiresAt: 600 }])
+      expect((yield* session).tokenSets).toEqual([
+        { audience: API, accessToken: "at", scope: "read", requestedScope: "read admin", expiresAt: 600 }
+      ])
+      // The same request again (scope order aside) is served by that set: no second refresh.
+      for (let i = 0; i < 4; i++) {
+        expect((yield* AccessToken.getAccessToken({ audience: API, scope: i % 2 ? "admin read" : "read admin" })).accessToken).toBe("at")
+      }
+      expect(tenant.count("/oauth/token", "refresh_token")).toBe(1)
+      // Until it expires.
+      yield* TestClock.adjust("571 seconds")
+      yield* AccessToken.getAccessToken({ audience: API, scope: "read admin" })
+      expect(tenant.count("/oauth/token", "refresh_token")).toBe(2)
     }).pipe(Effect.provide(flowLayer(tenant)))
   })
 
