@@ -1,0 +1,52 @@
+/**
+ * The same backend suite as RedisSessionBackend.test.ts, on a real 3-master Redis Cluster with
+ * the ioredis `Cluster` client.
+ */
+import { afterAll, beforeAll } from "@effect/vitest"
+import { Cluster } from "ioredis"
+import { RedisSessionBackend } from "../src/index.js"
+import { backendSuite, type Target } from "./support/BackendSuite.js"
+import { type RedisCluster, startRedisCluster } from "./support/RedisCluster.js"
+
+let cluster: RedisCluster
+let target: Target
+
+const connect = async () => {
+  const client = new Cluster([...cluster.nodes])
+  client.on("error", () => {})
+  await new Promise<void>((resolve, reject) => {
+    client.once("ready", () => resolve())
+    client.once("end", () => reject(new Error("cluster client ended before ready")))
+  })
+  return client
+}
+
+beforeAll(async () => {
+  cluster = await startRedisCluster({ masters: 3 })
+  const admin = await connect()
+  const masters = () => admin.nodes("master")
+  target = {
+    isCluster: true,
+    admin,
+    layer: (options) => RedisSessionBackend.layer({ ...options, cluster: { nodes: cluster.nodes } }),
+    unreachable: (port) => RedisSessionBackend.layer({ cluster: { nodes: [{ host: "127.0.0.1", port }] } }),
+    newClient: connect,
+    connectedClients: async () => {
+      const counts = await Promise.all(
+        masters().map(async (node) => Number(/connected_clients:(\d+)/.exec(await node.info("clients"))?.[1]))
+      )
+      return counts.reduce((sum, n) => sum + n, 0)
+    },
+    pause: async (ms) => {
+      await Promise.all(masters().map((node) => node.call("CLIENT", "PAUSE", String(ms), "ALL")))
+    },
+    mastersOf: async (keys) => new Set(await Promise.all(keys.map((key) => cluster.masterOf(key)))).size
+  }
+}, 30_000)
+
+afterAll(async () => {
+  await target?.admin.quit()
+  await cluster?.stop()
+})
+
+backendSuite("a cluster", () => target)
