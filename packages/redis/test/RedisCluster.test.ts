@@ -6,6 +6,7 @@ import { afterAll, beforeAll } from "@effect/vitest"
 import { Cluster } from "ioredis"
 import { RedisSessionBackend } from "../src/index.js"
 import { backendSuite, type Target } from "./support/BackendSuite.js"
+import { coordinationSuite } from "./support/CoordinationSuite.js"
 import { type RedisCluster, startRedisCluster } from "./support/RedisCluster.js"
 
 let cluster: RedisCluster
@@ -50,3 +51,4 @@ afterAll(async () => {
 })
 
 backendSuite("a cluster", () => target)
+coordinationSuite("a cluster", () => target)

@@ -2,6 +2,7 @@ import { afterAll, beforeAll } from "@effect/vitest"
 import { Redis } from "ioredis"
 import { RedisSessionBackend } from "../src/index.js"
 import { backendSuite, type Target } from "./support/BackendSuite.js"
+import { coordinationSuite } from "./support/CoordinationSuite.js"
 import { type RedisServer, startRedisServer } from "./support/RedisServer.js"
 
 let server: RedisServer
@@ -28,3 +29,4 @@ afterAll(async () => {
 })
 
 backendSuite("one server", () => target)
+coordinationSuite("one server", () => target)

@@ -4,65 +4,20 @@
  * deployment; everything a test checks through `admin` uses single-key commands only, which a
  * cluster client routes to the right node.
  */
-import { Session, SessionBackend, StoreError } from "@auth0-effect/core"
+import { SessionBackend, StoreError } from "@auth0-effect/core"
 import { describe, expect, it } from "@effect/vitest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type { Cluster, Redis } from "ioredis"
 import * as Example from "../../examples/redis-sessions.js"
 import { RedisSessionBackend } from "../../src/index.js"
+import { helpers, sessionFor, type Target } from "./Target.js"
 
-export interface Target {
-  readonly isCluster: boolean
-  /** A client for assertions, open for the whole file. */
-  readonly admin: Redis | Cluster
-  /** The backend's layer with a client it creates for this deployment. */
-  readonly layer: (
-    options: RedisSessionBackend.MakeOptions
-  ) => Layer.Layer<SessionBackend.SessionBackend, StoreError>
-  /** The layer aimed at a port nothing listens on. */
-  readonly unreachable: (port: number) => Layer.Layer<SessionBackend.SessionBackend, StoreError>
-  /** A new client the test owns (the app's own client). */
-  readonly newClient: () => Promise<Redis | Cluster>
-  /** Client connections summed over every master. */
-  readonly connectedClients: () => Promise<number>
-  /** `CLIENT PAUSE ms ALL` on every master. */
-  readonly pause: (ms: number) => Promise<void>
-  /** How many distinct masters serve these keys. */
-  readonly mastersOf: (keys: ReadonlyArray<string>) => Promise<number>
-}
-
-export const sessionFor = (sub: string, sid?: string, name = "Ada"): Session.SessionData => ({
-  user: { sub, name },
-  idToken: "eyJ.id.token",
-  refreshToken: `rt-${sub}`,
-  tokenSets: [{ audience: "https://api", accessToken: `at-${sub}`, scope: "openid read", expiresAt: 2_000_000_000 }],
-  connectionTokenSets: [],
-  internal: sid === undefined ? { createdAt: 1_700_000_000 } : { sid, createdAt: 1_700_000_000 }
-})
+export { sessionFor, type Target }
 
 export const backendSuite = (label: string, target: () => Target) => {
-  let prefixes = 0
-  /** Each test gets its own key prefix, so tests never see each other's keys. */
-  const freshPrefix = () => `t${++prefixes}-${label.replace(/\W/g, "")}:`
-
-  /** Runs `f` with a backend on a fresh prefix; the client is quit afterwards. */
-  const withBackend = <A, E>(
-    f: (backend: SessionBackend.SessionBackendService, prefix: string) => Effect.Effect<A, E>
-  ) => {
-    const prefix = freshPrefix()
-    return Effect.flatMap(SessionBackend.SessionBackend, (backend) => f(backend, prefix)).pipe(
-      Effect.provide(target().layer({ keyPrefix: prefix }))
-    )
-  }
-
-  /** EXISTS over keys that may live in different slots: one call per key. */
-  const exists = async (...keys: Array<string>) => {
-    const counts = await Promise.all(keys.map((key) => target().admin.exists(key)))
-    return counts.reduce((sum, n) => sum + n, 0)
-  }
+  const { exists, freshPrefix, withBackend } = helpers(label, target)
 
   const connectedClients = () => Effect.promise(() => target().connectedClients())
   /** One connection per client on one server; a cluster client connects to masters as it needs them. */
@@ -395,114 +350,5 @@ describe(`RedisSessionBackend on ${label}`, () => {
       expect(result).toEqual({ user: Option.some("auth0|123"), deleted: 1 })
       expect(yield* Effect.promise(() => exists("example:s:session-id-1"))).toBe(0)
     }))
-
-  describe("leases", () => {
-    it.live("a lease is exclusive until released by its own token, and a foreign token frees nothing", () =>
-      withBackend((backend, prefix) =>
-        Effect.gen(function*() {
-          const first = yield* backend.acquireLease("refresh:one", 10_000)
-          expect(Option.isSome(first)).toBe(true)
-          expect(yield* backend.acquireLease("refresh:one", 10_000)).toEqual(Option.none())
-          // Another key is another lease.
-          expect(Option.isSome(yield* backend.acquireLease("refresh:two", 10_000))).toBe(true)
-
-          yield* backend.releaseLease("refresh:one", "not-the-holders-token")
-          expect(yield* backend.acquireLease("refresh:one", 10_000)).toEqual(Option.none())
-          expect(yield* Effect.promise(() => exists(`${prefix}lease:refresh:one`))).toBe(1)
-
-          yield* backend.releaseLease("refresh:one", Option.getOrThrow(first))
-          const second = yield* backend.acquireLease("refresh:one", 10_000)
-          expect(Option.isSome(second)).toBe(true)
-          expect(second).not.toEqual(first)
-          // The old holder releasing late does not free the new holder's lease.
-          yield* backend.releaseLease("refresh:one", Option.getOrThrow(first))
-          expect(yield* backend.acquireLease("refresh:one", 10_000)).toEqual(Option.none())
-        })
-      ))
-
-    it.live("a lease lapses after its TTL, so a waiter takes over from a holder that died", () =>
-      withBackend((backend) =>
-        Effect.gen(function*() {
-          expect(Option.isSome(yield* backend.acquireLease("refresh:dead", 300))).toBe(true)
-          expect(yield* backend.acquireLease("refresh:dead", 300)).toEqual(Option.none())
-          yield* Effect.sleep("450 millis")
-          expect(Option.isSome(yield* backend.acquireLease("refresh:dead", 300))).toBe(true)
-        })
-      ))
-
-    it.live("only one of many concurrent acquirers gets the lease", () =>
-      withBackend((backend) =>
-        Effect.gen(function*() {
-          const results = yield* Effect.all(
-            Array.from({ length: 20 }, () => backend.acquireLease("refresh:race", 10_000)),
-            { concurrency: "unbounded" }
-          )
-          expect(results.filter(Option.isSome)).toHaveLength(1)
-        })
-      ))
-  })
-
-  describe("remember and recall", () => {
-    it.live("remember sets a value only if absent, with a TTL; recall reads it", () =>
-      withBackend((backend, prefix) =>
-        Effect.gen(function*() {
-          expect(yield* backend.recall("rotated:abc")).toEqual(Option.none())
-          expect(yield* backend.remember("rotated:abc", "successor-1", 60)).toBe(true)
-          expect(yield* backend.remember("rotated:abc", "successor-2", 60)).toBe(false)
-          expect(yield* backend.recall("rotated:abc")).toEqual(Option.some("successor-1"))
-          const ttl = yield* Effect.promise(() => target().admin.ttl(`${prefix}kv:rotated:abc`))
-          expect(ttl).toBeGreaterThan(55)
-          expect(ttl).toBeLessThanOrEqual(60)
-
-          expect(yield* backend.remember("jti:short", "seen", 0.3)).toBe(true)
-          yield* Effect.sleep("1100 millis")
-          expect(yield* backend.recall("jti:short")).toEqual(Option.none())
-          expect(yield* backend.remember("jti:short", "again", 60)).toBe(true)
-        })
-      ))
-  })
-
-  describe("back-channel logout across slots", () => {
-    it.live("by sub and by sid reach sessions whose entries live on different masters", () =>
-      withBackend((backend, prefix) =>
-        Effect.gen(function*() {
-          const ids = Array.from({ length: 12 }, (_, i) => `spread-${i}`)
-          for (const [i, id] of ids.entries()) yield* backend.set(id, sessionFor("auth0|spread", `sid-${i % 3}`), 60)
-          yield* backend.set("other", sessionFor("auth0|other", "sid-0"), 60)
-          const masters = yield* Effect.promise(() => target().mastersOf(ids.map((id) => `${prefix}s:${id}`)))
-          expect(masters).toBe(target().isCluster ? 3 : 1)
-
-          // sid-0 is shared with another user's session: only with the sub does it narrow to one user.
-          expect(yield* backend.deleteByLogoutClaims({ sid: "sid-1", sub: "auth0|spread" })).toBe(4)
-          expect(yield* backend.deleteByLogoutClaims({ sub: "auth0|spread" })).toBe(8)
-          for (const id of ids) expect(yield* backend.get(id)).toEqual(Option.none())
-          expect(Option.isSome(yield* backend.get("other"))).toBe(true)
-          expect(yield* Effect.promise(() => exists(`${prefix}sub:auth0|spread`, `${prefix}sid:sid-1`, `${prefix}sid:sid-2`)))
-            .toBe(0)
-          expect(yield* Effect.promise(() => target().admin.smembers(`${prefix}sid:sid-0`))).toEqual(["other"])
-        })
-      ))
-
-    it.live("a logout racing a login never leaves the new session out of its indexes", () =>
-      withBackend((backend, prefix) =>
-        Effect.gen(function*() {
-          // Each round: a login writes a session while a logout for its sid runs. Whichever wins,
-          // a session that exists afterwards must be in its indexes, so the next logout ends it.
-          let survivors = 0
-          for (let round = 0; round < 40; round++) {
-            const sid = `race-${round}`
-            yield* Effect.all([
-              backend.set(`login-${round}`, sessionFor("auth0|race", sid), 60),
-              backend.deleteByLogoutClaims({ sid })
-            ], { concurrency: "unbounded" })
-            if (Option.isSome(yield* backend.get(`login-${round}`))) {
-              survivors++
-              expect(yield* Effect.promise(() => target().admin.sismember(`${prefix}sid:${sid}`, `login-${round}`))).toBe(1)
-            }
-          }
-          expect(yield* backend.deleteByLogoutClaims({ sub: "auth0|race" })).toBe(survivors)
-        })
-      ))
-  })
 })
 }
