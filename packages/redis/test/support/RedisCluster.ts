@@ -22,6 +22,8 @@ export interface RedisCluster {
   readonly masterOf: (key: string) => Promise<number>
   /** SIGKILLs one node (like a crash) and waits for it to exit. */
   readonly kill: (port: number) => Promise<void>
+  /** Waits until every replica has every write its master acknowledged so far. */
+  readonly waitForReplication: () => Promise<void>
   /** Waits until every live node reports `cluster_state:ok`. */
   readonly waitUntilOk: (timeoutMs?: number) => Promise<void>
   readonly stop: () => Promise<void>
@@ -135,6 +137,21 @@ export const startRedisCluster = async (options: ClusterOptions = {}): Promise<R
       throw new Error(`no master serves slot ${slot}`)
     },
     kill,
+    waitForReplication: async () => {
+      const deadline = Date.now() + 10_000
+      for (;;) {
+        const infos = await Promise.all(Array.from(children.keys(), (port) => cli(port, "info", "replication")))
+        const behind = infos.filter((info) => {
+          if (!info.includes("role:master")) return false
+          const offset = Number(/master_repl_offset:(\d+)/.exec(info)?.[1])
+          const replicaOffsets = Array.from(info.matchAll(/slave\d+:.*offset=(\d+)/g), (m) => Number(m[1]))
+          return replicaOffsets.length < replicas || replicaOffsets.some((at) => at < offset)
+        })
+        if (behind.length === 0) return
+        if (Date.now() > deadline) throw new Error("replicas did not catch up within 10 s")
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    },
     waitUntilOk,
     stop
   }
