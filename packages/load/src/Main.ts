@@ -1,0 +1,79 @@
+/**
+ * `pnpm load`: the soak run on a single Redis (restarted mid-run), then on a Redis Cluster.
+ * Prints the report and writes docs/load.md.
+ *
+ *   pnpm load [--users 200] [--seconds 60] [--single-only] [--no-write]
+ */
+import { writeFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { runLoad } from "./LoadRun.js"
+import { machine, machineMarkdown, RECONNECT_GRACE_MS, toMarkdown, type LoadReport } from "./Report.js"
+
+const args = process.argv.slice(2)
+const flag = (name: string) => args.includes(`--${name}`)
+const number = (name: string, fallback: number) => {
+  const at = args.indexOf(`--${name}`)
+  const value = at >= 0 ? Number(args[at + 1]) : fallback
+  if (!(Number.isInteger(value) && value > 0)) throw new Error(`--${name} takes a positive integer`)
+  return value
+}
+
+const users = number("users", 200)
+const seconds = number("seconds", 60)
+const log = (line: string) => console.log(`[load] ${line}`)
+const OUT = fileURLToPath(new URL("../../../docs/load.md", import.meta.url))
+
+const reports: Array<LoadReport> = []
+const outage = { atSeconds: Math.round(seconds / 2), downSeconds: Math.min(5, Math.max(2, Math.round(seconds / 12))) }
+reports.push(await runLoad({ users, seconds, redis: "single", outage, log }))
+console.log(`\n${toMarkdown(reports[0]!)}\n`)
+if (!flag("single-only")) {
+  reports.push(await runLoad({ users, seconds, redis: "cluster", log }))
+  console.log(`\n${toMarkdown(reports[1]!)}\n`)
+}
+
+const doc = `# Load and soak test
+
+\`pnpm load\` (packages/load) runs the SDK the way a scaled-out deployment does, on this machine:
+
+- the emulator (@auth0-effect/testing) with refresh token rotation on and access tokens that live
+  3 s (so tokens expire many times per session during a run);
+- two app instances, each a separate Node process (\`node:http\` and \`ServerClient\` from
+  @auth0-effect/node, sessions in \`@auth0-effect/redis\`), on one Redis: a single node first,
+  then a 3-master Redis Cluster;
+- N virtual users (default 200): each logs in through the emulator's login page (started on one
+  instance, completed on the other), gets one connected account (google-oauth2), then for T
+  seconds (default 60) loads pages of 3 parallel requests with the same cookies, each to an
+  instance picked at random: read the session, \`getAccessToken\` for API A or API B, list
+  connected accounts (My Account API), or a Token Vault token. Each page also calls a raw
+  handler on the same server that does not touch the SDK;
+- on the single node, Redis is stopped halfway through for a few seconds and started again
+  (append-only file, fsync on every write, so what was written before the stop is still there).
+
+Definitions:
+
+- **failed calls**: SDK calls that did not answer \`ok\` (the error's tag, and reason where it has
+  one), outside the Redis outage (its window runs until ${RECONNECT_GRACE_MS / 1_000} s after Redis is back).
+- **sessions lost**: users whose calls stopped working: after the run each user reads the session
+  and gets an API A token on both instances; any failure counts the user as lost.
+- **refresh requests / token lifetimes**: refresh_token grants the emulator answered, against the
+  most token lifetimes that could have elapsed (users x 3 refreshing audiences x (ceil(elapsed /
+  shortest lifetime) + 1); a lifetime is at least ttl - 1 s because \`expires_at\` is in whole
+  seconds). More requests than lifetimes means some refreshes were duplicates.
+- **time per request**: measured in the app around each route's handler; \`/raw\` is the baseline.
+
+Bounded: users, seconds and requests in flight (one page per user) are fixed; it stops by itself
+and listens on 127.0.0.1 only. \`pnpm load --users 30 --seconds 10\` is a short run;
+packages/load/test/load.test.ts runs one in the test suite and asserts counts only: 0 failed
+calls, 0 lost sessions, refresh requests no more than one per session per token lifetime.
+
+## Latest run
+
+${machineMarkdown(machine())}
+
+${reports.map(toMarkdown).join("\n\n")}
+`
+if (!flag("no-write")) {
+  writeFileSync(OUT, doc)
+  log(`wrote ${OUT}`)
+}
