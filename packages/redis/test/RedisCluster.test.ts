@@ -2,10 +2,14 @@
  * The same backend suite as RedisSessionBackend.test.ts, on a real 3-master Redis Cluster with
  * the ioredis `Cluster` client.
  */
-import { afterAll, beforeAll } from "@effect/vitest"
+import { SessionBackend } from "@auth0-effect/core"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { Cluster } from "ioredis"
+import * as Example from "../examples/redis-cluster.js"
 import { RedisSessionBackend } from "../src/index.js"
-import { backendSuite, type Target } from "./support/BackendSuite.js"
+import { backendSuite, sessionFor, type Target } from "./support/BackendSuite.js"
 import { coordinationSuite } from "./support/CoordinationSuite.js"
 import { type RedisCluster, startRedisCluster } from "./support/RedisCluster.js"
 
@@ -52,3 +56,24 @@ afterAll(async () => {
 
 backendSuite("a cluster", () => target)
 coordinationSuite("a cluster", () => target)
+
+describe("the cluster example", () => {
+  it("parses seed nodes", () => {
+    expect(Example.seedNodes("10.0.0.1:7000, 10.0.0.2")).toEqual([
+      { host: "10.0.0.1", port: 7000 },
+      { host: "10.0.0.2", port: 6379 }
+    ])
+  })
+
+  it.live("runs with a client the layer creates and with one the app owns", () =>
+    Effect.gen(function*() {
+      const write = Effect.flatMap(SessionBackend.SessionBackend, (backend) => backend.set("example", sessionFor("auth0|ex", "sid-ex"), 60))
+      const read = Effect.flatMap(SessionBackend.SessionBackend, (backend) => backend.get("example"))
+      yield* write.pipe(Effect.provide(Example.sessionsInCluster(cluster.nodes)))
+      const own = yield* Effect.promise(() => Example.ownCluster(cluster.nodes))
+      yield* Effect.addFinalizer(() => Effect.promise(() => own.quit()))
+      const found = yield* read.pipe(Effect.provide(Example.sessionsInOwnCluster(own)))
+      expect(Option.map(found, (data) => data.user.sub)).toEqual(Option.some("auth0|ex"))
+      expect(own.status).toBe("ready")
+    }).pipe(Effect.scoped))
+})
