@@ -114,6 +114,10 @@ const server = createServer((req, res) => {
         ok: false,
         tag: typeof fields["_tag"] === "string" ? fields["_tag"] : "Unexpected",
         ...(typeof fields["reason"] === "string" ? { reason: fields["reason"] } : {}),
+        // Which of the StoreError causes: a dead connection, or no reply within commandTimeoutMs.
+        ...(fields["_tag"] === "StoreError" && typeof fields["message"] === "string"
+          ? { detail: /no reply within/.test(fields["message"]) ? "no reply in time" : "connection down" }
+          : {}),
         ...(typeof fields["error"] === "string" ? { error: fields["error"] } : {})
       })
     }

@@ -167,17 +167,27 @@ export const runLoad = async (options: LoadOptions = {}): Promise<LoadReport> =>
     const records: Array<CallRecord> = []
     const started = performance.now()
     const deadline = started + seconds * 1_000
-    const outage = { downAt: undefined as number | undefined, upAt: undefined as number | undefined }
+    const outage = {
+      downAt: undefined as number | undefined,
+      upAt: undefined as number | undefined,
+      sessionsBefore: 0,
+      sessionsMissingAfter: 0
+    }
 
     const outageDone = options.outage && redis
       ? (async (deployment: RedisDeployment, plan: { atSeconds: number; downSeconds: number }) => {
         await sleep(plan.atSeconds * 1_000)
+        const before = await deployment.keys(`${config.keyPrefix}s:*`)
         outage.downAt = performance.now() - started
         await deployment.stopServer()
         log(`redis stopped at ${(outage.downAt / 1_000).toFixed(1)} s`)
         await sleep(plan.downSeconds * 1_000)
         await deployment.startServer()
         outage.upAt = performance.now() - started
+        // Every session that was in Redis when it stopped must be there after the restart.
+        const after = await deployment.keys(`${config.keyPrefix}s:*`)
+        outage.sessionsBefore = before.size
+        outage.sessionsMissingAfter = [...before].filter((key) => !after.has(key)).length
         log(`redis back at ${(outage.upAt / 1_000).toFixed(1)} s`)
       })(redis, options.outage)
       : Promise.resolve()
@@ -206,13 +216,14 @@ export const runLoad = async (options: LoadOptions = {}): Promise<LoadReport> =>
     log(`request phase over after ${elapsedSeconds.toFixed(1)} s, ${records.length} calls; probing sessions`)
 
     // A session is lost when its user's calls stopped working: probe each on both instances.
-    const lost: Array<number> = []
+    const lost: Array<{ readonly user: number; readonly tag: string }> = []
     await pool(people, 20, async (user) => {
       for (let instance = 0; instance < origins.length; instance++) {
         for (const path of ["/session", "/token-a"] as const) {
           const { body } = await user.request(instance, path)
           if (body["ok"] !== true) {
-            lost.push(user.index)
+            const reason = typeof body["reason"] === "string" ? `(${body["reason"]})` : ""
+            lost.push({ user: user.index, tag: `${String(body["tag"])}${reason} on ${path}` })
             return
           }
         }
@@ -225,7 +236,7 @@ export const runLoad = async (options: LoadOptions = {}): Promise<LoadReport> =>
       elapsedSeconds,
       counts,
       timings,
-      lostUsers: lost.sort((a, b) => a - b),
+      lost: lost.sort((a, b) => a.user - b.user),
       outage
     })
   } finally {

@@ -21,6 +21,8 @@ export interface RedisDeployment {
   readonly stopServer: () => Promise<void>
   /** Single node only: starts it again on the same port and data dir. */
   readonly startServer: () => Promise<void>
+  /** Single node only: the keys matching `pattern` (SCAN, not KEYS). */
+  readonly keys: (pattern: string) => Promise<Set<string>>
   readonly stop: () => Promise<void>
 }
 
@@ -77,6 +79,13 @@ export const startSingle = async (): Promise<RedisDeployment> => {
     target: { url: `redis://127.0.0.1:${port}` },
     stopServer,
     startServer,
+    keys: async (pattern) => {
+      const out = await run("redis-cli", ["-h", "127.0.0.1", "-p", String(port), "--scan", "--pattern", pattern], {
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024
+      })
+      return new Set(out.stdout.split("\n").filter((line) => line.length > 0))
+    },
     stop: async () => {
       await stopServer()
       rmSync(dir, { recursive: true, force: true })
@@ -124,6 +133,7 @@ export const startCluster = async (masters = 3): Promise<RedisDeployment> => {
     target: { cluster: ports.map((port) => ({ host: "127.0.0.1", port })) },
     stopServer: unsupported,
     startServer: unsupported,
+    keys: unsupported,
     stop
   }
 }

@@ -26,8 +26,13 @@ export interface RunInput {
   readonly elapsedSeconds: number
   readonly counts: { readonly refresh: number; readonly tokenVault: number; readonly myAccount: number }
   readonly timings: ReadonlyArray<Timings>
-  readonly lostUsers: ReadonlyArray<number>
-  readonly outage: { readonly downAt: number | undefined; readonly upAt: number | undefined }
+  readonly lost: ReadonlyArray<{ readonly user: number; readonly tag: string }>
+  readonly outage: {
+    readonly downAt: number | undefined
+    readonly upAt: number | undefined
+    readonly sessionsBefore: number
+    readonly sessionsMissingAfter: number
+  }
 }
 
 export interface LoadReport {
@@ -42,6 +47,8 @@ export interface LoadReport {
   readonly failedCalls: number
   readonly lostSessions: number
   readonly lostUsers: ReadonlyArray<number>
+  /** What the probe of each lost user answered first. */
+  readonly lostBy: Record<string, number>
   readonly refresh: {
     readonly requests: number
     /** Token lifetimes that could have elapsed: users x audiences x (ceil(elapsed / shortest lifetime) + 1). */
@@ -57,15 +64,25 @@ export interface LoadReport {
     readonly failures: Record<string, number>
     /** Slowest failed call while Redis was down, client side. */
     readonly slowestFailureMs: number
+    /** Session entries in Redis just before it stopped, and how many of them were gone after the restart. */
+    readonly sessionsBefore: number
+    readonly sessionsMissingAfter: number
   } | undefined
-  /** Server-side time per request, by route (ms). */
-  readonly timing: Record<string, { readonly count: number; readonly p50: number; readonly p99: number }>
+  /** Server-side time per request, by route (ms), and as the user saw it (with queueing). */
+  readonly timing: Record<string, {
+    readonly count: number
+    readonly p50: number
+    readonly p99: number
+    readonly clientP50: number
+    readonly clientP99: number
+  }>
 }
 
 export const percentile = (sorted: ReadonlyArray<number>, p: number): number =>
   sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 
-const label = (record: CallRecord) => (record.reason ? `${record.tag}(${record.reason})` : `${record.tag ?? "?"}`)
+const label = (record: Pick<CallRecord, "tag" | "reason" | "detail">) =>
+  `${record.tag ?? "?"}${record.reason ? `(${record.reason}${record.detail ? `: ${record.detail}` : ""})` : ""}`
 
 const tally = (records: ReadonlyArray<CallRecord>) => {
   const out: Record<string, number> = {}
@@ -99,8 +116,17 @@ export const summarize = (input: RunInput): LoadReport => {
   const timing: LoadReport["timing"] = {}
   for (const [route, values] of Object.entries(merged)) {
     const sorted = [...values].sort((a, b) => a - b)
-    timing[route] = { count: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) }
+    const seen = input.records.filter((r) => r.operation === route).map((r) => r.durationMs).sort((a, b) => a - b)
+    timing[route] = {
+      count: sorted.length,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      clientP50: percentile(seen, 50),
+      clientP99: percentile(seen, 99)
+    }
   }
+  const lostBy: Record<string, number> = {}
+  for (const { tag } of input.lost) lostBy[tag] = (lostBy[tag] ?? 0) + 1
   const failedDuring = during.filter((record) => !record.ok)
   return {
     input: input.options,
@@ -110,8 +136,9 @@ export const summarize = (input: RunInput): LoadReport => {
     rawRequests: input.records.length - sdk.length,
     failures: tally(failed),
     failedCalls: failed.length,
-    lostSessions: input.lostUsers.length,
-    lostUsers: input.lostUsers,
+    lostSessions: input.lost.length,
+    lostUsers: input.lost.map(({ user }) => user),
+    lostBy,
     refresh: {
       requests: input.counts.refresh,
       lifetimes: input.options.users * REFRESHING_AUDIENCES *
@@ -126,7 +153,9 @@ export const summarize = (input: RunInput): LoadReport => {
         calls: during.length,
         failed: failedDuring.length,
         failures: tally(failedDuring),
-        slowestFailureMs: Math.max(0, ...failedDuring.filter((r) => r.at <= upAt).map((r) => r.durationMs))
+        slowestFailureMs: Math.max(0, ...failedDuring.filter((r) => r.at <= upAt).map((r) => r.durationMs)),
+        sessionsBefore: input.outage.sessionsBefore,
+        sessionsMissingAfter: input.outage.sessionsMissingAfter
       }
       : undefined,
     timing
@@ -155,7 +184,7 @@ export const toMarkdown = (report: LoadReport): string => {
     `| SDK requests (raw requests) | ${report.requests} (${report.rawRequests}) in ${report.elapsedSeconds.toFixed(1)} s |`,
     `| failed calls${report.outage ? " outside the outage" : ""} | ${report.failedCalls} |`,
     `| failures by error tag | ${list(report.failures)} |`,
-    `| sessions lost (calls stopped working, probed on both instances after the run) | ${report.lostSessions} of ${o.users} |`,
+    `| sessions lost (calls stopped working, probed on both instances after the run) | ${report.lostSessions} of ${o.users}${report.lostSessions > 0 ? ` (${list(report.lostBy)})` : ""} |`,
     `| refresh requests / token lifetimes elapsed (users x ${REFRESHING_AUDIENCES} audiences) | ${report.refresh.requests} / ${report.refresh.lifetimes} |`,
     `| My Account API requests (list calls) | ${report.myAccountRequests} (${report.accountListCalls}) |`,
     `| Token Vault exchanges | ${report.tokenVaultRequests} |`
@@ -163,12 +192,19 @@ export const toMarkdown = (report: LoadReport): string => {
   if (report.outage) {
     const out = report.outage
     lines.push(
-      `| Redis down | ${out.downSeconds.toFixed(1)} s: ${out.calls} calls (incl. ${RECONNECT_GRACE_MS / 1_000} s after), ${out.failed} failed: ${list(out.failures)}; slowest failure ${ms(out.slowestFailureMs)} ms |`
+      `| Redis down | ${out.downSeconds.toFixed(1)} s: ${out.calls} calls (incl. ${RECONNECT_GRACE_MS / 1_000} s after), ${out.failed} failed: ${list(out.failures)}; slowest failure ${ms(out.slowestFailureMs)} ms |`,
+      `| sessions in Redis when it stopped / gone after the restart | ${out.sessionsBefore} / ${out.sessionsMissingAfter} |`
     )
   }
-  lines.push("", "Server-side time per request (ms), both instances:", "", "| route | requests | p50 | p99 |", "| --- | --- | --- | --- |")
+  lines.push(
+    "",
+    "Time per request (ms): in the handler (both instances), and as the user saw it (with queueing):",
+    "",
+    "| route | requests | handler p50 | handler p99 | user p50 | user p99 |",
+    "| --- | --- | --- | --- | --- | --- |"
+  )
   for (const [route, t] of Object.entries(report.timing).sort(([a], [b]) => a.localeCompare(b))) {
-    lines.push(`| \`${route}\` | ${t.count} | ${ms(t.p50)} | ${ms(t.p99)} |`)
+    lines.push(`| \`${route}\` | ${t.count} | ${ms(t.p50)} | ${ms(t.p99)} | ${ms(t.clientP50)} | ${ms(t.clientP99)} |`)
   }
   return lines.join("\n")
 }

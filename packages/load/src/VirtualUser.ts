@@ -21,6 +21,7 @@ export interface CallRecord {
   /** The error's tag (`StoreError`, `AccessTokenError`, ...), or `Transport` when no answer came. */
   readonly tag?: string | undefined
   readonly reason?: string | undefined
+  readonly detail?: string | undefined
 }
 
 export class VirtualUser {
@@ -76,7 +77,8 @@ export class VirtualUser {
       durationMs,
       ok: body["ok"] === true,
       tag: typeof body["tag"] === "string" ? body["tag"] : undefined,
-      reason: typeof body["reason"] === "string" ? body["reason"] : undefined
+      reason: typeof body["reason"] === "string" ? body["reason"] : undefined,
+      detail: typeof body["detail"] === "string" ? body["detail"] : undefined
     }
   }
 
