@@ -64,6 +64,8 @@ export interface LoadReport {
     readonly failures: Record<string, number>
     /** Slowest failed call while Redis was down, client side. */
     readonly slowestFailureMs: number
+    /** From Redis being back to the start of the last call that still failed with StoreError (ms). */
+    readonly lastStoreErrorAfterUpMs: number | undefined
     /** Session entries in Redis just before it stopped, and how many of them were gone after the restart. */
     readonly sessionsBefore: number
     readonly sessionsMissingAfter: number
@@ -154,6 +156,10 @@ export const summarize = (input: RunInput): LoadReport => {
         failed: failedDuring.length,
         failures: tally(failedDuring),
         slowestFailureMs: Math.max(0, ...failedDuring.filter((r) => r.at <= upAt).map((r) => r.durationMs)),
+        lastStoreErrorAfterUpMs: (() => {
+          const late = sdk.filter((r) => !r.ok && r.tag === "StoreError" && r.at > upAt).map((r) => r.at - upAt)
+          return late.length === 0 ? undefined : Math.max(...late)
+        })(),
         sessionsBefore: input.outage.sessionsBefore,
         sessionsMissingAfter: input.outage.sessionsMissingAfter
       }
@@ -193,6 +199,7 @@ export const toMarkdown = (report: LoadReport): string => {
     const out = report.outage
     lines.push(
       `| Redis down | ${out.downSeconds.toFixed(1)} s: ${out.calls} calls (incl. ${RECONNECT_GRACE_MS / 1_000} s after), ${out.failed} failed: ${list(out.failures)}; slowest failure ${ms(out.slowestFailureMs)} ms |`,
+      `| last StoreError after Redis was back | ${out.lastStoreErrorAfterUpMs === undefined ? "none" : `${ms(out.lastStoreErrorAfterUpMs)} ms after`} |`,
       `| sessions in Redis when it stopped / gone after the restart | ${out.sessionsBefore} / ${out.sessionsMissingAfter} |`
     )
   }
