@@ -53,7 +53,8 @@ const doc = `# Load and soak test
 Definitions:
 
 - **failed calls**: SDK calls that did not answer \`ok\` (the error's tag, and reason where it has
-  one), outside the Redis outage (its window runs until ${RECONNECT_GRACE_MS / 1_000} s after Redis is back).
+  one), outside the Redis outage (calls running at any moment from the stop until
+  ${RECONNECT_GRACE_MS / 1_000} s after Redis is back).
 - **sessions lost**: users whose calls stopped working: after the run each user reads the session
   and gets an API A token on both instances; any failure counts the user as lost.
 - **refresh requests / token lifetimes**: refresh_token grants the emulator answered, against the

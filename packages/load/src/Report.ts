@@ -105,8 +105,11 @@ export const machine = () => {
 export const summarize = (input: RunInput): LoadReport => {
   const sdk = input.records.filter((record) => record.operation !== "/raw")
   const { downAt, upAt } = input.outage
+  // A call belongs to the outage when it was running at any moment of it: one that started
+  // before Redis stopped can still be waiting for its reply (or its next command) when it does.
   const inOutage = (record: CallRecord) =>
-    downAt !== undefined && upAt !== undefined && record.at >= downAt && record.at <= upAt + RECONNECT_GRACE_MS
+    downAt !== undefined && upAt !== undefined && record.at + record.durationMs >= downAt &&
+    record.at <= upAt + RECONNECT_GRACE_MS
   const outside = sdk.filter((record) => !inOutage(record))
   const during = sdk.filter(inOutage)
   const failed = outside.filter((record) => !record.ok)
