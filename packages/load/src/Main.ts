@@ -57,10 +57,12 @@ Definitions:
   ${RECONNECT_GRACE_MS / 1_000} s after Redis is back).
 - **sessions lost**: users whose calls stopped working: after the run each user reads the session
   and gets an API A token on both instances; any failure counts the user as lost.
-- **refresh requests / token lifetimes**: refresh_token grants the emulator answered, against the
-  most token lifetimes that could have elapsed (users x 3 refreshing audiences x (ceil(elapsed /
-  shortest lifetime) + 1); a lifetime is at least ttl - 1 s because \`expires_at\` is in whole
-  seconds). More requests than lifetimes means some refreshes were duplicates.
+- **refresh requests / token lifetimes needed**: refresh_token grants the emulator answered,
+  against the token lifetimes the users' calls needed: per user and audience (API A, API B, My
+  Account), a greedy cover of that user's call start times with the shortest lifetime a token
+  can have (ttl - 1 s, since \`expires_at\` is in whole seconds, minus 0.5 s for queueing). An
+  SDK that refreshes once per session, audience and expiry stays at or below it; duplicate
+  refreshes push it above. In brackets, the most lifetimes that could elapse in the run at all.
 - **Redis restart**: the session entries in Redis (SCAN) just before it stops, and how many of
   them are gone after it is back; while it is down, what the calls failed with and the slowest
   failure (fail fast: no call waits for Redis).
