@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Makes `redis-server` available for the @auth0-effect/redis tests, which start their own
-# server on a free port. Idempotent: does nothing when redis-server is already on PATH.
+# Makes `redis-server` and `redis-cli` available for the @auth0-effect/redis tests, which start
+# their own server (and a Redis Cluster, joined with `redis-cli --cluster create`) on free ports.
+# Idempotent: does nothing when both are already on PATH. Debian's redis-server package depends
+# on redis-tools, which ships redis-cli; both are named so a partial install is completed too.
 # Installs Debian's package only; it does not start (or leave running) a system service.
 set -euo pipefail
 
-if command -v redis-server >/dev/null 2>&1; then
+if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
   echo "redis-server already installed: $(redis-server --version)"
   exit 0
 fi
@@ -33,7 +35,7 @@ cleanup() { if [ -n "$ADDED_POLICY" ]; then $SUDO rm -f "$POLICY"; fi; }
 trap cleanup EXIT
 
 $SUDO apt-get update
-$SUDO apt-get install -y --no-install-recommends redis-server
+$SUDO apt-get install -y --no-install-recommends redis-server redis-tools
 
 # On machines with systemd the package enables and starts its service; the tests do not want it.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
@@ -41,3 +43,4 @@ if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
 fi
 
 redis-server --version
+redis-cli --version

@@ -1,17 +1,27 @@
 /**
  * A {@link SessionBackend.SessionBackend} on Redis, so that every instance of an app sees the
  * same sessions (and a back-channel logout received by one instance logs the user out of all).
+ * It runs on one Redis server or on a Redis Cluster.
  *
  * Key layout, with the default prefix `a0:`:
  *
- * - `a0:s:{id}`: the session as JSON, written with `SET ... EX ttl`.
- * - `a0:sid:{sid}`: a set of the session ids carrying that provider session id.
- * - `a0:sub:{sub}`: a set of the session ids of that user.
+ * - `a0:s:<id>`: the session as JSON, written with `SET ... EX ttl`.
+ * - `a0:sid:<sid>`: a set of the session ids carrying that provider session id.
+ * - `a0:sub:<sub>`: a set of the session ids of that user.
+ * - `a0:lease:<key>`, `a0:kv:<key>`: leases and remembered values (one key each).
  *
  * An index set never expires before the entries it points to: each write raises its expiry to
- * at least the entry's TTL, in the same `MULTI` as the entry. Members can still outlive their
- * entry (the entry expired, or was rewritten with another `sid`); readers check every member
- * against the entry it names and drop the stale ones.
+ * at least the entry's TTL. Members can still outlive their entry (the entry expired, or was
+ * rewritten with another `sid`); readers check every member against the entry it names.
+ *
+ * Every command touches one key, or is one of the ordered multi-key writes below, which run as
+ * one `MULTI` on a single server and as single-slot steps on a cluster (see `internal/steps.ts`):
+ *
+ * - write: add the id to its indexes (and extend them), then write the entry, then (cluster
+ *   only) add it again. So a live entry is always in its indexes: a logout never misses it.
+ * - delete: delete the entry, then its index memberships. In between, members point at nothing.
+ * - logout: delete the matching entries, then their memberships; drop stale members, then read
+ *   their entries once more and re-add any that a concurrent write has made current again.
  *
  * @since 0.1.0
  */
@@ -22,11 +32,26 @@ import * as Encoding from "effect/Encoding"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { Redis } from "ioredis"
+import type { Cluster, ClusterNode, ClusterOptions, Redis } from "ioredis"
+import {
+  acquireClient,
+  call as callOn,
+  type Client,
+  clientOptions,
+  clusterOptions,
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  errorMessage
+} from "./internal/connection.js"
+import { type Command, isCluster, readMany, type Step, transact } from "./internal/steps.js"
+
+export { clientOptions, clusterOptions, DEFAULT_COMMAND_TIMEOUT_MS }
 
 /** Options of {@link make}. */
 export interface MakeOptions {
-  /** Prepended to every key this backend touches. Default `"a0:"`. */
+  /**
+   * Prepended to every key this backend touches. Default `"a0:"`. On a cluster, keep hash tags
+   * (`{...}`) out of it unless you want every key in one slot.
+   */
   readonly keyPrefix?: string | undefined
   /**
    * Longest wait for one round trip to Redis before the operation fails with
@@ -38,40 +63,31 @@ export interface MakeOptions {
 /** Options of {@link layer}. */
 export interface LayerOptions extends MakeOptions {
   /**
-   * `redis://[:password@]host[:port][/db]` or `rediss://...` for TLS. Ignored when `client` is
-   * given; without either, `redis://127.0.0.1:6379`.
+   * `redis://[:password@]host[:port][/db]` or `rediss://...` for TLS. Ignored when `client` or
+   * `cluster` is given; without any of them, `redis://127.0.0.1:6379`.
    */
   readonly url?: string | undefined
   /**
-   * A client the app owns and closes itself. Configure it to fail fast while disconnected
-   * (`enableOfflineQueue: false`, see {@link clientOptions}); the backend bounds every call by
-   * `commandTimeoutMs` either way.
+   * A Redis Cluster: its seed nodes (any reachable subset), and ioredis `Cluster` options laid
+   * over {@link clusterOptions}. Ignored when `client` is given.
    */
-  readonly client?: Redis | undefined
+  readonly cluster?: {
+    readonly nodes: ReadonlyArray<ClusterNode>
+    readonly options?: ClusterOptions | undefined
+  } | undefined
+  /**
+   * A client the app owns and closes itself: a `Redis` or a `Cluster`. Configure it to fail fast
+   * while disconnected (`enableOfflineQueue: false`, see {@link clientOptions} and
+   * {@link clusterOptions}); the backend bounds every call by `commandTimeoutMs` either way.
+   */
+  readonly client?: Redis | Cluster | undefined
 }
 
 export const DEFAULT_KEY_PREFIX = "a0:"
-export const DEFAULT_COMMAND_TIMEOUT_MS = 1_000
 
-/**
- * The ioredis options the layer uses for a client it creates: commands fail at once while the
- * connection is down instead of queueing (so a request never hangs on a dead Redis), while the
- * client keeps reconnecting in the background, at most a second apart.
- */
-export const clientOptions = (commandTimeoutMs: number = DEFAULT_COMMAND_TIMEOUT_MS) => ({
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 1,
-  commandTimeout: commandTimeoutMs,
-  connectTimeout: Math.max(commandTimeoutMs, 1_000),
-  retryStrategy: (attempt: number) => Math.min(attempt * 100, 1_000)
-})
-
-/** Raises every key's expiry to at least `ARGV[1]` seconds, never lowers it (like `EXPIRE GT`, on any Redis). */
+/** Raises `KEYS[1]`'s expiry to at least `ARGV[1]` seconds, never lowers it (like `EXPIRE GT`, on any Redis). */
 const EXTEND_EXPIRY = `
-local ttl = tonumber(ARGV[1])
-for _, key in ipairs(KEYS) do
-  if redis.call('TTL', key) < ttl then redis.call('EXPIRE', key, ttl) end
-end
+if redis.call('TTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return 0`
 
 /** Deletes `KEYS[1]` only while it still holds `ARGV[1]`, so a concurrent rewrite survives. */
@@ -93,64 +109,34 @@ const parseEntry = (raw: string): Option.Option<Session.SessionData> => {
   return decodeSession(json)
 }
 
-const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error))
-
-type ExecResult = Array<[error: Error | null, result: unknown]> | null
+const parseRaw = (raw: string | null): Option.Option<Session.SessionData> =>
+  raw === null ? Option.none() : parseEntry(raw)
 
 /**
- * The backend over a client the caller wires and closes. Every Redis failure, closed connection
- * or timeout becomes `StoreError({ reason: "unavailable" })`.
+ * The backend over a client the caller wires and closes (a `Redis` or a `Cluster`). Every Redis
+ * failure, closed connection or timeout becomes `StoreError({ reason: "unavailable" })`.
  */
-export const make = (client: Redis, options: MakeOptions = {}): SessionBackend.SessionBackendService => {
+export const make = (client: Redis | Cluster, options: MakeOptions = {}): SessionBackend.SessionBackendService => {
   const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX
   const timeout = Duration.millis(options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS)
+  const onCluster = isCluster(client)
   const entryKey = (id: string) => `${prefix}s:${id}`
   const sidKey = (sid: string) => `${prefix}sid:${sid}`
   const subKey = (sub: string) => `${prefix}sub:${sub}`
 
-  /** ioredis' own messages ("Stream isn't writeable ...") do not say the connection is down. */
-  const connectionState = () => (client.status === "ready" ? "" : ` (connection ${client.status})`)
-
-  /** One round trip, bounded by the timeout even when the client would queue or hang. */
-  const call = <A>(operation: string, run: () => Promise<A>): Effect.Effect<A, StoreError> =>
-    Effect.tryPromise({
-      try: run,
-      catch: (error) =>
-        new StoreError({
-          reason: "unavailable",
-          message: `Redis ${operation} failed${connectionState()}: ${errorMessage(error)}`,
-          cause: error
-        })
-    }).pipe(
-      Effect.timeoutFail({
-        duration: timeout,
-        onTimeout: () =>
-          new StoreError({
-            reason: "unavailable",
-            message: `Redis ${operation} failed: no reply within ${Duration.format(timeout)}`
-          })
-      })
-    )
-
-  /** `EXEC`'s replies; a command that failed inside the transaction fails the operation. */
-  const exec = (operation: string, run: () => Promise<ExecResult>): Effect.Effect<Array<unknown>, StoreError> =>
-    Effect.flatMap(call(operation, run), (results) => {
-      if (results === null) {
-        return new StoreError({ reason: "unavailable", message: `Redis ${operation} failed: transaction aborted` })
-      }
-      const failed = results.find(([error]) => error !== null)
-      if (failed) {
-        return new StoreError({
-          reason: "unavailable",
-          message: `Redis ${operation} failed: ${errorMessage(failed[0])}`,
-          cause: failed[0]
-        })
-      }
-      return Effect.succeed(results.map(([, result]) => result))
-    })
+  const call = <A>(operation: string, run: () => Promise<A>) => callOn(client as Client, timeout, operation, run)
 
   const indexKeysOf = (data: Session.SessionData): Array<string> =>
     data.internal.sid === undefined ? [subKey(data.user.sub)] : [sidKey(data.internal.sid), subKey(data.user.sub)]
+
+  /**
+   * Adds `id` to one index and raises the index's expiry to at least `ttl` plus a second: on a
+   * cluster the index is written a moment before the entry, and must still outlive it.
+   */
+  const joinIndex = (index: string, id: string, ttl: number): Step => [
+    ["SADD", index, id],
+    ["EVAL", EXTEND_EXPIRY, 1, index, ttl + 1]
+  ]
 
   const get: SessionBackend.SessionBackendService["get"] = (id) =>
     Effect.gen(function*() {
@@ -168,19 +154,18 @@ export const make = (client: Redis, options: MakeOptions = {}): SessionBackend.S
   const remove: SessionBackend.SessionBackendService["delete"] = (id) =>
     Effect.gen(function*() {
       const key = entryKey(id)
-      const raw = yield* call("GET", () => client.get(key))
-      const data = raw === null ? Option.none() : parseEntry(raw)
-      const transaction = client.multi().del(key)
-      if (Option.isSome(data)) {
-        for (const index of indexKeysOf(data.value)) transaction.srem(index, id)
-      }
-      yield* exec("DEL", () => transaction.exec())
+      const data = parseRaw(yield* call("GET", () => client.get(key)))
+      const leave = Option.match(data, {
+        onNone: () => [],
+        onSome: (data) => indexKeysOf(data).map((index): Step => [["SREM", index, id]])
+      })
+      yield* transact(client, timeout, "DEL", [[[["DEL", key]]], leave])
     })
 
   /**
-   * Writes the entry and its index memberships in one MULTI. `onlyIfExists` uses SET ... XX, so
-   * a session deleted meanwhile stays deleted (index members may then point at nothing, which
-   * every reader tolerates). Resolves with whether the entry was written.
+   * Writes the entry and its index memberships. `onlyIfExists` uses SET ... XX, so a session
+   * deleted meanwhile stays deleted (index members may then point at nothing, which every reader
+   * tolerates). Resolves with whether the entry was written.
    */
   const write = (id: string, data: Session.SessionData, ttlSeconds: number, onlyIfExists: boolean) =>
     Effect.gen(function*() {
@@ -199,14 +184,16 @@ export const make = (client: Redis, options: MakeOptions = {}): SessionBackend.S
             cause: error
           })
       })
-      const indexes = indexKeysOf(data)
-      const transaction = onlyIfExists
-        ? client.multi().set(entryKey(id), json, "EX", ttl, "XX")
-        : client.multi().set(entryKey(id), json, "EX", ttl)
-      for (const index of indexes) transaction.sadd(index, id)
-      transaction.eval(EXTEND_EXPIRY, indexes.length, ...indexes, ttl)
-      const replies = yield* exec("SET", () => transaction.exec())
-      return replies[0] === "OK"
+      const join = indexKeysOf(data).map((index) => joinIndex(index, id, ttl))
+      const setEntry: Command = onlyIfExists
+        ? ["SET", entryKey(id), json, "EX", ttl, "XX"]
+        : ["SET", entryKey(id), json, "EX", ttl]
+      const replies = yield* transact(client, timeout, "SET", [join, [[setEntry]]])
+      const written = replies[1]?.[0]?.[0] === "OK"
+      // A logout that ran between the two phases may have dropped a member whose entry it could
+      // not see yet; joining again after the entry exists closes that window.
+      if (written && onCluster) yield* transact(client, timeout, "SET", [join])
+      return written
     })
 
   const set: SessionBackend.SessionBackendService["set"] = (id, data, ttlSeconds) =>
@@ -219,49 +206,62 @@ export const make = (client: Redis, options: MakeOptions = {}): SessionBackend.S
     Effect.gen(function*() {
       // The sid index is the narrower one; the sub index serves logouts that carry only `sub`.
       const index = claims.sid !== undefined
-        ? { key: sidKey(claims.sid), stale: (data: Session.SessionData) => data.internal.sid !== claims.sid }
+        ? { key: sidKey(claims.sid), current: (data: Session.SessionData) => data.internal.sid === claims.sid }
         : claims.sub !== undefined
-        ? { key: subKey(claims.sub), stale: (data: Session.SessionData) => data.user.sub !== claims.sub }
+        ? { key: subKey(claims.sub), current: (data: Session.SessionData) => data.user.sub === claims.sub }
         : undefined
       if (index === undefined) return 0
       const ids = yield* call("SMEMBERS", () => client.smembers(index.key))
       if (ids.length === 0) return 0
-      const raws = yield* call("MGET", () => client.mget(ids.map(entryKey)))
+      const raws = yield* readMany(client, timeout, ids.map(entryKey))
 
-      const transaction = client.multi()
-      // Positions of the DELs among the transaction's replies.
+      const entrySteps: Array<Step> = []
       const deletions: Array<number> = []
-      let queued = 0
+      const leaving = new Map<string, Array<string>>()
+      const leave = (key: string, id: string) => leaving.set(key, [...(leaving.get(key) ?? []), id])
+      const dropped: Array<string> = []
       ids.forEach((id, i) => {
         const raw = raws[i] ?? null
-        const data = raw === null ? Option.none() : parseEntry(raw)
+        const data = parseRaw(raw)
         if (Option.isNone(data)) {
           // Expired (or unreadable): the member points at nothing a logout could match.
-          if (raw !== null) {
-            transaction.eval(DELETE_IF_EQUAL, 1, entryKey(id), raw)
-            queued++
-          }
-          transaction.srem(index.key, id)
-          queued++
+          if (raw !== null) entrySteps.push([["EVAL", DELETE_IF_EQUAL, 1, entryKey(id), raw]])
+          leave(index.key, id)
+          dropped.push(id)
         } else if (SessionBackend.matchesLogoutClaims(data.value, claims)) {
-          deletions.push(queued)
-          transaction.del(entryKey(id))
-          queued++
-          for (const key of indexKeysOf(data.value)) {
-            transaction.srem(key, id)
-            queued++
-          }
-        } else if (index.stale(data.value)) {
+          deletions.push(entrySteps.length)
+          entrySteps.push([["DEL", entryKey(id)]])
+          for (const key of indexKeysOf(data.value)) leave(key, id)
+        } else if (!index.current(data.value)) {
           // The session was rewritten with another sid/sub since it joined this index.
-          transaction.srem(index.key, id)
-          queued++
+          leave(index.key, id)
+          dropped.push(id)
         }
         // Otherwise the sid matches but the sub does not: not ours to delete, and not stale.
       })
-      if (queued === 0) return 0
-      const results = yield* exec("DEL", () => transaction.exec())
+      const leaveSteps = Array.from(leaving, ([key, members]): Step => [["SREM", key, ...members]])
+      const replies = yield* transact(client, timeout, "DEL", [entrySteps, leaveSteps])
+      yield* rejoinCurrent(index, dropped)
       // Count what this call actually deleted: a concurrent logout may have got there first.
-      return deletions.reduce((count, at) => count + (results[at] === 1 ? 1 : 0), 0)
+      return deletions.reduce((count, at) => count + (replies[0]?.[at]?.[0] === 1 ? 1 : 0), 0)
+    })
+
+  /**
+   * A member dropped as stale may have become current meanwhile (its write was between its two
+   * phases): read those entries again and put back the ones that now belong to the index.
+   */
+  const rejoinCurrent = (
+    index: { readonly key: string; readonly current: (data: Session.SessionData) => boolean },
+    dropped: ReadonlyArray<string>
+  ) =>
+    Effect.gen(function*() {
+      if (dropped.length === 0) return
+      const raws = yield* readMany(client, timeout, dropped.map(entryKey))
+      const back = dropped.filter((_, i) => Option.exists(parseRaw(raws[i] ?? null), index.current))
+      for (const id of back) {
+        const ttl = yield* call("TTL", () => client.ttl(entryKey(id)))
+        if (ttl > 0) yield* transact(client, timeout, "SADD", [[joinIndex(index.key, id, ttl)]])
+      }
     })
 
   const leaseKey = (key: string) => `${prefix}lease:${key}`
@@ -289,66 +289,26 @@ export const make = (client: Redis, options: MakeOptions = {}): SessionBackend.S
   return { get, set, replace, delete: remove, deleteByLogoutClaims, acquireLease, releaseLease, remember, recall }
 }
 
-/** Creates and connects a client with {@link clientOptions}; fails if Redis cannot be reached. */
-const acquireClient = (url: string | undefined, commandTimeoutMs: number) =>
-  Effect.acquireRelease(
-    Effect.try({
-      try: () => {
-        const options = { ...clientOptions(commandTimeoutMs), lazyConnect: true }
-        const client = url === undefined ? new Redis(options) : new Redis(url, options)
-        // Connection errors also reach callers as failed commands; without a listener ioredis
-        // would print every reconnect attempt's error.
-        client.on("error", () => {})
-        return client
-      },
-      catch: (error) =>
-        new StoreError({
-          reason: "unavailable",
-          message: `Cannot create a Redis client: ${errorMessage(error)}`,
-          cause: error
-        })
-    }),
-    (client) =>
-      client.status === "ready"
-        ? Effect.promise(() => client.quit().catch(() => undefined)).pipe(
-          Effect.timeout(Duration.millis(commandTimeoutMs)),
-          Effect.ignore,
-          Effect.ensuring(Effect.sync(() => client.disconnect()))
-        )
-        : Effect.sync(() => client.disconnect())
-  ).pipe(
-    Effect.tap((client) =>
-      Effect.tryPromise({
-        try: () => client.connect(),
-        catch: (error) =>
-          new StoreError({
-            reason: "unavailable",
-            message: `Cannot connect to Redis: ${errorMessage(error)}`,
-            cause: error
-          })
-      }).pipe(
-        Effect.timeoutFail({
-          duration: Duration.millis(Math.max(commandTimeoutMs, 1_000)),
-          onTimeout: () => new StoreError({ reason: "unavailable", message: "Cannot connect to Redis: timed out" })
-        })
-      )
-    )
-  )
-
 /**
- * The Redis session backend as a layer. Given `url`, it creates a client, connects it (the layer
- * fails with `StoreError` if Redis cannot be reached) and quits it when the layer's scope closes.
- * Given `client`, it uses it and leaves it open.
+ * The Redis session backend as a layer. Given `url` or `cluster`, it creates a client, connects
+ * it (the layer fails with `StoreError` if Redis cannot be reached) and quits it when the layer's
+ * scope closes. Given `client`, it uses it and leaves it open.
  *
  * @example
  * const backend = RedisSessionBackend.layer({ url: "redis://127.0.0.1:6379", keyPrefix: "myapp:" })
+ * const onCluster = RedisSessionBackend.layer({ cluster: { nodes: [{ host: "10.0.0.1", port: 6379 }] } })
  */
 export const layer = (options: LayerOptions = {}): Layer.Layer<SessionBackend.SessionBackend, StoreError> =>
   Layer.scoped(
     SessionBackend.SessionBackend,
     Effect.gen(function*() {
       const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS
-      const client = options.client ?? (yield* acquireClient(options.url, commandTimeoutMs))
+      const client = options.client ?? (yield* acquireClient(
+        options.cluster !== undefined
+          ? { _tag: "cluster", nodes: options.cluster.nodes, options: options.cluster.options }
+          : { _tag: "url", url: options.url },
+        commandTimeoutMs
+      ))
       return make(client, options)
     })
   )

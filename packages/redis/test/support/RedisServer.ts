@@ -24,7 +24,7 @@ export interface RedisServer {
   readonly stop: () => Promise<void>
 }
 
-const freePort = (): Promise<number> =>
+export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const server = net.createServer()
     server.unref()
@@ -35,7 +35,7 @@ const freePort = (): Promise<number> =>
     })
   })
 
-const ping = (port: number): Promise<boolean> =>
+export const ping = (port: number): Promise<boolean> =>
   new Promise((resolve) => {
     const socket = net.connect({ port, host: "127.0.0.1" })
     let reply = ""
@@ -52,11 +52,11 @@ const ping = (port: number): Promise<boolean> =>
     })
   })
 
-const assertInstalled = () => {
-  const probe = spawnSync("redis-server", ["--version"], { encoding: "utf8" })
+export const assertInstalled = (binary = "redis-server") => {
+  const probe = spawnSync(binary, ["--version"], { encoding: "utf8" })
   if (probe.error || probe.status !== 0) {
     throw new Error(
-      "redis-server is not on PATH: the Redis tests need a real server. " +
+      `${binary} is not on PATH: the Redis tests need a real server. ` +
         "Install it with `.ci/install-redis.sh` (Debian's redis-server package) and run the tests again."
     )
   }
