@@ -173,12 +173,18 @@ export const makeProvider = (state: State, key: TenantKey): Provider => {
 }
 
 /**
- * oidc-provider follows OIDC Core §11 and drops `offline_access` unless `prompt=consent`; Auth0 does
- * not ask for it. Add the prompt (consent is then granted automatically) unless the caller chose one.
+ * oidc-provider follows OIDC Core §11 and drops `offline_access` unless the prompts include
+ * `consent` (lib/actions/authorization/scopes.js); Auth0 issues the refresh token whatever the
+ * prompt. Add `consent` to the prompts (it is then granted automatically): `prompt` absent becomes
+ * `consent`, `login` becomes `login consent`. `prompt=none` must stay alone (OIDC Core §3.1.2.1),
+ * so it is left as is and oidc-provider drops `offline_access` (docs/testing.md says so).
+ * Returns whether `params` changed.
  */
 export const withOfflineAccessPrompt = (params: URLSearchParams): boolean => {
   const scopes = (params.get("scope") ?? "").split(" ")
-  if (!scopes.includes("offline_access") || params.has("prompt")) return false
-  params.set("prompt", "consent")
+  if (!scopes.includes("offline_access")) return false
+  const prompts = (params.get("prompt") ?? "").split(" ").filter((p) => p.length > 0)
+  if (prompts.includes("consent") || prompts.includes("none")) return false
+  params.set("prompt", [...prompts, "consent"].join(" "))
   return true
 }
