@@ -33,9 +33,27 @@ const normalize = (code: string): Array<string> =>
 
 const isImport = (line: string) => /^import .* from "[^"]+"$/.test(line)
 
+/** What an import line brings in, as `module:name` (`* as X` and defaults included, `type` ignored). */
+const imported = (line: string): Array<string> => {
+  const [, clause = "", module = ""] = /^import (?:type )?(.*) from "([^"]+)"$/.exec(line) ?? []
+  const named = /\{([^}]*)\}/.exec(clause)?.[1]
+  const names = [
+    ...(named ?? "").split(",").map((n) => n.trim().replace(/^type /, "")).filter((n) => n.length > 0),
+    ...clause.replace(/\{[^}]*\}/, "").split(",").map((n) => n.trim()).filter((n) => n.length > 0)
+  ]
+  return names.map((name) => `${module}:${name}`)
+}
+
+/** Package names by folder, for examples that import their own package by relative path. */
+const packageName = (pkg: string): string | undefined => {
+  const manifest = join(root, "packages", pkg, "package.json")
+  return existsSync(manifest) ? (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name : undefined
+}
+
 /**
  * The compiled sources a sample may come from: packages/<pkg>/examples (scripts/typecheck-tests.mjs
- * compiles them with each package's tests) and the demo app's source (built by `tsc -b`).
+ * compiles them with each package's tests) and the demo app's source (built by `tsc -b`). An
+ * example's `../src/index.js` import counts as its package's name, which users import.
  */
 const sources = readdirSync(join(root, "packages")).flatMap((pkg) =>
   [join(root, "packages", pkg, "examples"), ...(pkg === "demo" ? [join(root, "packages", pkg, "src")] : [])]
@@ -45,10 +63,12 @@ const sources = readdirSync(join(root, "packages")).flatMap((pkg) =>
         .map(String)
         .filter((file) => file.endsWith(".ts"))
         .map((file) => {
-          const lines = normalize(readFileSync(join(dir, file), "utf8"))
+          const self = packageName(pkg)
+          const raw = readFileSync(join(dir, file), "utf8")
+          const lines = normalize(self ? raw.replaceAll('from "../src/index.js"', `from "${self}"`) : raw)
           return {
             file: join(dir, file).slice(root.length + 1),
-            imports: new Set(lines.filter(isImport)),
+            imports: new Set(lines.filter(isImport).flatMap(imported)),
             code: lines.filter((line) => !isImport(line)).join("\n")
           }
         })
@@ -56,12 +76,12 @@ const sources = readdirSync(join(root, "packages")).flatMap((pkg) =>
 )
 
 /**
- * A sample matches a source file when its imports are all among the file's, and the rest, cut
+ * A sample matches a source file when everything it imports the file imports too, and the rest, cut
  * at `// …` lines (code left out), appears in the file as contiguous runs of lines, in order.
  */
 const matches = (sample: string, source: (typeof sources)[number]): boolean => {
   const segments = sample.split(/^[ \t]*\/\/ (?:…|\.\.\.).*$/m).map(normalize)
-  if (!segments.flat().filter(isImport).every((line) => source.imports.has(line))) return false
+  if (!segments.flat().filter(isImport).flatMap(imported).every((name) => source.imports.has(name))) return false
   let from = 0
   for (const segment of segments) {
     const code = segment.filter((line) => !isImport(line)).join("\n")
@@ -115,6 +135,8 @@ describe("docs", () => {
     expect(matches(`  ${sample.replace(" = ", "   =   ")}`, source)).toBe(true)
     expect(matches(sample.replace("AppLayer", "OtherLayer"), source)).toBe(false)
     expect(matches(`import * as Nope from "nope"\n${sample}`, source)).toBe(false)
+    expect(matches(`import * as ManagedRuntime from "effect/ManagedRuntime"\n${sample}`, source)).toBe(true)
+    expect(matches(`import { Nope, RequestCookies } from "@auth0-effect/core/RequestCookies"\n${sample}`, source)).toBe(false)
     expect(matches("runtime = ManagedRuntime.make(AppLayer)", source)).toBe(false)
   })
 
