@@ -27,7 +27,7 @@ export const startForTests = async (): Promise<Emulator> => {
       }
     ],
     apis: [
-      { audience: "https://api.example.com/", scopes: ["read:data", "write:data"] },
+      { audience: "https://api.example.com", scopes: ["read:data", "write:data"] },
       { audience: "https://billing.example.com/", scopes: ["read:billing", "write:billing"] }
     ]
   })
@@ -59,7 +59,7 @@ export const logIn = async (emulator: Emulator) => {
     client_id: "my-app",
     redirect_uri: REDIRECT_URI,
     scope: "openid profile email offline_access read:data",
-    audience: "https://api.example.com/",
+    audience: "https://api.example.com",
     state: "xyz",
     nonce: "n-0S6_WzA2Mj",
     code_challenge: challenge,
