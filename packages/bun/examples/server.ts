@@ -16,7 +16,7 @@ const auth0 = new ServerClient({
   clientSecret: process.env.AUTH0_CLIENT_SECRET ?? "",
   secret: process.env.AUTH0_SECRET ?? "",
   redirectUri: "http://localhost:3000/auth/callback",
-  authorizationParams: { audience: "https://api.example.com/", scope: "openid profile email offline_access read:items" }
+  authorizationParams: { audience: "https://api.example.com", scope: "openid profile email offline_access read:items" }
 })
 
 // GET /auth/login?returnTo=/profile, GET /auth/callback, POST /auth/logout (from the app's own pages)

@@ -23,7 +23,7 @@ export const AppLayer = Layer.mergeAll(StateStore.cookie, TransactionStore.cooki
       clientId: "your-client-id",
       clientSecret: "your-client-secret",
       secret: "at-least-32-characters-of-secret!!",
-      redirectUri: "https://app.example.com/callback",
+      redirectUri: "https://app.example.com/auth/callback",
       authorizationParams: {
         audience: "https://api.example.com",
         // MRRT defaults: the scopes each API gets when a token for it is requested.

@@ -7,6 +7,13 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
 import * as TokenVault from "@auth0-effect/core/TokenVault"
 
+/** Everything the result holds; `expiresAt` is in seconds since the epoch. */
+export const googleToken = Effect.gen(function*() {
+  const { accessToken, scope, expiresAt, connection } =
+    yield* TokenVault.getAccessTokenForConnection({ connection: "google-oauth2" })
+  return { tokenLength: accessToken.length, scope, expiresAt, connection }
+})
+
 /** The user's upcoming events, with a Google token from Token Vault (cached in the session until it expires). */
 export const upcomingEvents = Effect.gen(function*() {
   const { accessToken } = yield* TokenVault.getAccessTokenForConnection({ connection: "google-oauth2" })

@@ -27,6 +27,7 @@ import { missingTransactionMessage } from "./internal/hints.js"
 import * as MyAccountApi from "./MyAccountApi.js"
 import * as Pkce from "./Pkce.js"
 import * as Randomness from "./Randomness.js"
+import { StateStore } from "./StateStore.js"
 import { TransactionStore } from "./TransactionStore.js"
 import { epochSeconds } from "./internal/time.js"
 
@@ -371,7 +372,11 @@ export interface DeleteConnectedAccountOptions {
 }
 
 /**
- * Unlinks a connected account (scope `delete:me:connected_accounts`).
+ * Unlinks a connected account (scope `delete:me:connected_accounts`), then drops every Token Vault
+ * token cached in the session, so `getAccessTokenForConnection` never serves a token of the
+ * deleted account. All of them, not only the account's connection: the API deletes by id and
+ * answers 204 without a body, and finding the account's connection would cost a list request
+ * and the `read:me:connected_accounts` scope; another connection's next call costs one exchange.
  *
  * @throws MissingRequiredArgumentError `connectedAccountId` is empty; no request is made
  * @throws MyAccountApiError e.g. 404 for an account that does not exist (or is not the user's)
@@ -391,4 +396,11 @@ export const deleteConnectedAccount = Effect.fn("deleteConnectedAccount")(functi
     MyAccountApi.SCOPE_DELETE,
     (accessToken) => MyAccountApi.deleteAccount(accessToken, options.connectedAccountId)
   )
+  // A deleted account's Token Vault tokens must never be served again. The delete names only an
+  // account id, so every cached connection token goes (the others cost one exchange each).
+  const store = yield* StateStore
+  const session = yield* store.get
+  if (Option.isSome(session) && session.value.connectionTokenSets.length > 0) {
+    yield* store.set({ ...session.value, connectionTokenSets: [] })
+  }
 })

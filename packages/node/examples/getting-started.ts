@@ -11,7 +11,7 @@ export const auth0 = new ServerClient({
   clientSecret: process.env["AUTH0_CLIENT_SECRET"] ?? "",
   // At least 32 characters. Encrypts the session and transaction cookies.
   secret: process.env["AUTH0_SECRET"] ?? "",
-  redirectUri: "http://localhost:3000/callback",
+  redirectUri: "http://localhost:3000/auth/callback",
   authorizationParams: {
     audience: "https://api.example.com",
     scope: "openid profile email offline_access read:items"
@@ -28,7 +28,7 @@ export const server = createServer(async (req, res) => {
         res.writeHead(302, { location: authorizeUrl.href }).end()
         return
       }
-      case "/callback": {
+      case "/auth/callback": {
         const { appState } = await auth0.completeInteractiveLogin(url, storeOptions)
         const returnTo = (appState as { returnTo?: string } | undefined)?.returnTo ?? "/"
         res.writeHead(302, { location: returnTo.startsWith("/") && !returnTo.startsWith("//") ? returnTo : "/" }).end()

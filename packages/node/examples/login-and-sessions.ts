@@ -11,7 +11,7 @@ export const auth0 = new ServerClient({
   clientId: "your-client-id",
   clientSecret: "your-client-secret",
   secret: ["a-new-secret-of-at-least-32-characters!!", "the-previous-secret-still-decrypts-cookies"],
-  redirectUri: "https://app.example.com/callback",
+  redirectUri: "https://app.example.com/auth/callback",
   pushedAuthorizationRequests: true,
   // Stateful sessions (here in memory; use @auth0-effect/redis for several instances) make
   // back-channel logout possible.

@@ -7,7 +7,7 @@ import { ServerClient } from "@auth0-effect/node"
 
 export const makeTestApp = async () => {
   const emulator = await startEmulator({
-    clients: [{ clientId: "my-app", clientSecret: "my-app-secret", redirectUris: ["http://127.0.0.1:3000/callback"] }]
+    clients: [{ clientId: "my-app", clientSecret: "my-app-secret", redirectUris: ["http://127.0.0.1:3000/auth/callback"] }]
   })
   await emulator.createUser({ email: "ada@example.com", name: "Ada" })
   // domain, allowInsecureHttp, clientId, clientSecret, secret, redirectUri, cookie.secure=false

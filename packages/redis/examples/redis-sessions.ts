@@ -1,14 +1,12 @@
 /**
- * Sessions in Redis, shared by every instance of an app.
+ * docs/redis.md and docs/session-stores.md: sessions in Redis, shared by every instance of an app.
  *
- * In an app, `RedisSessionBackend.layer` is what `StateStore.stateful` needs:
+ * `RedisSessionBackend.layer` is the `SessionBackend` that `StateStore.stateful` needs
+ * (`RedisSessions` and `Sessions` below). `program` then works with the backend directly, as the
+ * stateful store does on each request.
  *
- *   StateStore.StateStore.stateful.pipe(Layer.provide(RedisSessionBackend.layer({ url })))
- *
- * This file works with the `SessionBackend` directly (what the stateful store does on each
- * request), because @auth0-effect/core does not export `StateStore` from its index yet.
- *
- * Run against a local Redis: `REDIS_URL=redis://127.0.0.1:6379 npx tsx examples/redis-sessions.ts`
+ * Compiled by the type check, and run against a real redis-server by
+ * packages/redis/test/RedisSessionBackend.test.ts.
  */
 import { Session, SessionBackend } from "@auth0-effect/core"
 import { StateStore } from "@auth0-effect/core/StateStore"
@@ -17,6 +15,31 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import { Redis } from "ioredis"
+import { Auth0Config } from "@auth0-effect/core/Auth0Config"
+import { StateStore } from "@auth0-effect/core/StateStore"
+
+/** The stateful session store on Redis (docs/redis.md). */
+export const RedisSessions = StateStore.stateful.pipe(
+  Layer.provide(RedisSessionBackend.layer({ url: process.env.REDIS_URL, keyPrefix: "myapp:" }))
+)
+
+const config = Auth0Config.fromInput({
+  domain: "tenant.eu.auth0.com",
+  clientId: "my-client-id",
+  clientSecret: process.env["AUTH0_CLIENT_SECRET"],
+  secret: process.env["AUTH0_SECRET"]
+})
+
+/** The same with the configuration it needs, as docs/session-stores.md wires it. */
+export const Sessions = StateStore.stateful.pipe(
+  Layer.provide(RedisSessionBackend.layer({ url: process.env.REDIS_URL })),
+  Layer.provide(config)
+)
+
+/** A client the app owns: give it the options the layer would use (fail fast while disconnected). */
+export const ownClient = (url: string) =>
+  new Redis(url, RedisSessionBackend.clientOptions(1000))
 
 /** One client per process; quit when the app's runtime shuts down. */
 export const SessionsInRedis: Layer.Layer<SessionBackend.SessionBackend, never> = RedisSessionBackend.layer({
@@ -65,6 +88,6 @@ export const program = Effect.gen(function*() {
   )
 )
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1])) {
-  void Effect.runPromise(program.pipe(Effect.provide(SessionsInRedis)))
-}
+/** Redis down: answer 503 and let the client retry; the user is not logged out. */
+export const orUnavailable =
+  program.pipe(Effect.catchTag("StoreError", (e) => Effect.succeed({ status: 503, reason: e.reason })))

@@ -11,13 +11,13 @@ import { EmulatorService, startEmulator, type Emulator } from "../src/index.js"
 const REDIRECT_URI = "http://127.0.0.1:3000/auth/callback"
 
 // --- Start (Promise) ----------------------------------------------------------------------------
-export const startForTests = (): Promise<Emulator> =>
-  startEmulator({
+export const startForTests = async (): Promise<Emulator> => {
+  const emulator = await startEmulator({
     clients: [
       {
         clientId: "my-app",
         clientSecret: "my-app-secret",
-        redirectUris: [REDIRECT_URI],
+        redirectUris: ["http://127.0.0.1:3000/auth/callback"],
         postLogoutRedirectUris: ["http://127.0.0.1:3000/"],
         // MRRT: this refresh token may also get tokens for the billing API and the My Account API.
         refreshTokenPolicies: [
@@ -27,10 +27,12 @@ export const startForTests = (): Promise<Emulator> =>
       }
     ],
     apis: [
-      { audience: "https://api.example.com/", scopes: ["read:data", "write:data"] },
+      { audience: "https://api.example.com", scopes: ["read:data", "write:data"] },
       { audience: "https://billing.example.com/", scopes: ["read:billing", "write:billing"] }
     ]
   })
+  return emulator
+}
 
 // --- Start (Effect Layer) -----------------------------------------------------------------------
 export const discoveryIssuer: Effect.Effect<string, unknown> = Effect.gen(function* () {
@@ -57,7 +59,7 @@ export const logIn = async (emulator: Emulator) => {
     client_id: "my-app",
     redirect_uri: REDIRECT_URI,
     scope: "openid profile email offline_access read:data",
-    audience: "https://api.example.com/",
+    audience: "https://api.example.com",
     state: "xyz",
     nonce: "n-0S6_WzA2Mj",
     code_challenge: challenge,
@@ -65,12 +67,13 @@ export const logIn = async (emulator: Emulator) => {
   }).toString()
   // Resolves with the callback URL: http://127.0.0.1:3000/auth/callback?code=...&state=xyz&iss=...
   const callback = new URL(await emulator.login(authorize.href, { user: "ada@example.com" }))
+  const code = callback.searchParams.get("code") // exchange it at /oauth/token with your code_verifier
   const tokens = await fetch(`${emulator.origin}/oauth/token`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({
       grant_type: "authorization_code",
-      code: callback.searchParams.get("code") ?? "",
+      code: code ?? "",
       code_verifier: verifier,
       redirect_uri: REDIRECT_URI,
       client_id: "my-app",
@@ -81,22 +84,25 @@ export const logIn = async (emulator: Emulator) => {
 }
 
 /** MRRT: the login refresh token buys a token for another API; scopes outside the policy are dropped. */
-export const billingToken = async (emulator: Emulator, refreshToken: string) =>
-  fetch(`${emulator.origin}/oauth/token`, {
+export const billingToken = async (emulator: Emulator, refresh_token: string) => {
+  const billing = await fetch(`${emulator.origin}/oauth/token`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({
       grant_type: "refresh_token",
-      refresh_token: refreshToken,
+      refresh_token,
       client_id: "my-app",
       client_secret: "my-app-secret",
       audience: "https://billing.example.com/",
-      scope: "read:billing write:billing" // => scope "read:billing"
+      scope: "read:billing write:billing" // => scope "read:billing": write:billing is not in the policy
     })
-  }).then((r) => r.json() as Promise<{ access_token: string; scope: string }>)
+  })
+  return billing.json() as Promise<{ access_token: string; scope: string }>
+}
 
 // --- Connected Accounts and Token Vault ---------------------------------------------------------
 export const connectGoogleAndCallCalendar = async (emulator: Emulator, refreshToken: string) => {
+  // A form POST of `params` with the client's credentials.
   const form = (params: Record<string, string>) => ({
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -124,9 +130,10 @@ export const connectGoogleAndCallCalendar = async (emulator: Emulator, refreshTo
   })) as { auth_session: string; connect_uri: string; connect_params: { ticket: string } }
   // The fake Google consent page; `{ deny: true }` comes back with error=access_denied instead.
   const callback = new URL(await emulator.connect(`${started.connect_uri}?ticket=${started.connect_params.ticket}`))
+  const connectCode = callback.searchParams.get("connect_code") // then POST /complete with your code_verifier
   await me("/complete", {
     auth_session: started.auth_session,
-    connect_code: callback.searchParams.get("connect_code"),
+    connect_code: connectCode,
     redirect_uri: "http://127.0.0.1:3000/connect/callback",
     code_verifier: verifier
   })
@@ -182,8 +189,17 @@ export const faultsAndCounters = async (emulator: Emulator) => {
   emulator.fault("/me/v1/connected-accounts/accounts", { delayMs: 2_000 }) // slow, then served
   emulator.fault("/.well-known/jwks.json", { status: 200, body: "{not json", contentType: "application/json" })
   // ... exercise your SDK ...
-  return {
-    tokenCalls: emulator.requestCount("/oauth/token"),
-    refreshCalls: emulator.requestCount("/oauth/token", "refresh_token")
-  }
+  const tokenCalls = emulator.requestCount("/oauth/token") // every token request
+  const refreshCalls = emulator.requestCount("/oauth/token", "refresh_token") // per grant_type
+  emulator.resetCounts()
+  return { tokenCalls, refreshCalls }
+}
+
+// --- Crafted tokens -----------------------------------------------------------------------------
+/** The next code exchange answers an ID token that expired 10 seconds ago, signed with the tenant key. */
+export const expiredIdToken = async (emulator: Emulator, nonce: string) => {
+  const iat = Math.floor(Date.now() / 1000)
+  const idToken = await emulator.signToken({ iss: emulator.issuer, aud: "app", sub: "auth0|x", nonce, iat, exp: iat - 10 })
+  emulator.fault("/oauth/token", { status: 200, contentType: "application/json", body: JSON.stringify({ access_token: "at", id_token: idToken }) })
+  return idToken
 }

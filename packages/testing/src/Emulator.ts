@@ -3,10 +3,10 @@ import type { AddressInfo } from "node:net"
 import type Provider from "oidc-provider"
 import * as jose from "jose"
 import { authenticateClient } from "./internal/ClientAuth.js"
-import { mediaType, nowSeconds, randomId, readBody, redirect, sendHtml, sendOAuthError, sendText } from "./internal/Http.js"
+import { mediaType, nowSeconds, withBody, randomId, readBody, redirect, sendHtml, sendOAuthError, sendText } from "./internal/Http.js"
 import { makeTenantKey, signJwt, type TenantKey } from "./internal/Keys.js"
 import { handleConnectPage, handleMyAccount, handleThirdPartyApi, MY_ACCOUNT_SCOPES, storeAccount } from "./internal/MyAccount.js"
-import { errorPage, loginPage, messagePage } from "./internal/Pages.js"
+import { errorPage, loginPage, messagePage, pageMessage } from "./internal/Pages.js"
 import { makeProvider, OIDC_SCOPES, withOfflineAccessPrompt } from "./internal/Provider.js"
 import { resolveOrigin, type Fault, type ResolvedClient, type State, type UserRecord } from "./internal/State.js"
 import { handleRefreshGrant, handleTokenVaultGrant, TOKEN_VAULT_GRANT } from "./internal/TokenEndpoint.js"
@@ -381,7 +381,7 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
           continue
         }
         const text = await response.text()
-        throw new Error(`login() stopped at ${url.pathname} with HTTP ${response.status}: ${text.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim().slice(0, 300)}`)
+        throw new Error(`login() stopped at ${url.pathname} with HTTP ${response.status}: ${pageMessage(text)}`)
       }
       throw new Error("login() followed too many redirects")
     },
@@ -390,7 +390,7 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
       const url = new URL(connectUri)
       const page = await fetch(url)
       const html = await page.text()
-      if (page.status !== 200) throw new Error(`connect() page answered HTTP ${page.status}: ${html.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim().slice(0, 200)}`)
+      if (page.status !== 200) throw new Error(`connect() page answered HTTP ${page.status}: ${pageMessage(html)}`)
       const form = new URLSearchParams({
         ticket: url.searchParams.get("ticket") ?? "",
         decision: connectOptions.deny ? "deny" : "approve"
@@ -527,7 +527,8 @@ const handle = async (
   const url = new URL(req.url ?? "/", state.origin)
   const path = url.pathname
   const method = req.method ?? "GET"
-  const raw = readsBody(method, path) ? await readBody(req) : ""
+  const consumed = readsBody(method, path)
+  const raw = consumed ? await readBody(req) : ""
   const params = path === "/oauth/token" || path === "/oauth/par" ? formParams(req, raw) : undefined
 
   count(path)
@@ -568,11 +569,10 @@ const handle = async (
     params.set("client_id", auth.client.clientId)
     delete req.headers.authorization
     req.headers["content-type"] = "application/x-www-form-urlencoded"
-    ;(req as IncomingMessage & { body?: string }).body = params.toString()
     if (path === "/oauth/token" && grantType === "authorization_code") {
       await reportLoginScopes(provider, params.get("code") ?? "", res)
     }
-    return void providerCallback(req, res)
+    return void providerCallback(withBody(req, params.toString()), res)
   }
 
   if (await handleMyAccount(state, key, req, res, url, raw)) return
@@ -585,8 +585,7 @@ const handle = async (
     req.url = `${url.pathname}${url.search}`
   }
 
-  if (raw.length > 0) (req as IncomingMessage & { body?: string }).body = raw
-  providerCallback(req, res)
+  providerCallback(consumed ? withBody(req, raw) : req, res)
 }
 
 /**

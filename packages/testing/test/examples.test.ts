@@ -30,5 +30,17 @@ describe("docs/testing.md examples run", () => {
 
   it("faults and counters", async () => {
     expect(await Examples.faultsAndCounters(emulator)).toEqual({ tokenCalls: 0, refreshCalls: 0 })
+    // The faults are queued for the next requests: two 503s, then served normally.
+    const refresh = () => fetch(`${emulator.origin}/oauth/token`, { method: "POST" })
+    expect([(await refresh()).status, (await refresh()).status]).toEqual([503, 503])
+  })
+
+  it("crafted tokens", async () => {
+    const idToken = await Examples.expiredIdToken(emulator, "n-1")
+    const served = await fetch(`${emulator.origin}/oauth/token`, { method: "POST" }).then((r) => r.json() as Promise<{ id_token: string }>)
+    expect(served.id_token).toBe(idToken)
+    const claims = jose.decodeJwt(idToken)
+    expect(claims.exp).toBeLessThan(claims.iat!)
+    expect(claims["nonce"]).toBe("n-1")
   })
 })

@@ -7,10 +7,12 @@ import type { Emulator } from "@auth0-effect/testing"
 import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as ConnectedAccounts from "../../src/ConnectedAccounts.js"
 import * as Login from "../../src/Login.js"
 import * as TokenVault from "../../src/TokenVault.js"
+import * as UserSession from "../../src/UserSession.js"
 import { type CookieBrowser, makeCookieBrowser } from "../helpers/cookieBrowser.js"
 import { APP_CALLBACK, appLayer, CLIENT_SECRET, withEmulator } from "./harness.js"
 
@@ -148,6 +150,39 @@ describe("Connected Accounts against the emulator", () => {
         yield* browser.request(ConnectedAccounts.deleteConnectedAccount({ connectedAccountId: result.id }))
         expect(myAccountTokenRequests(emulator)).toBe(3)
       }).pipe(Effect.provide(appLayer(emulator, { authorizationParams: { scope: "openid profile email offline_access" } })))
+    })))
+
+  it.live("a deleted account's Token Vault token is no longer served from the session", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const emulator = yield* emulatorWithMyAccount()
+      const browser = makeCookieBrowser()
+      const vaultGrant = "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token"
+      return yield* Effect.gen(function*() {
+        yield* login(emulator, browser, "cy@example.com")
+        const google = yield* connect(emulator, browser, { connection: "google-oauth2", scopes: ["openid", CALENDAR] })
+        const github = yield* connect(emulator, browser, { connection: "github" })
+        if (google._tag !== "Connect" || github._tag !== "Connect") throw new Error("expected two connects")
+        emulator.resetCounts()
+        yield* browser.request(TokenVault.getAccessTokenForConnection({ connection: "google-oauth2" }))
+        const githubToken = yield* browser.request(TokenVault.getAccessTokenForConnection({ connection: "github" }))
+        yield* browser.request(TokenVault.getAccessTokenForConnection({ connection: "google-oauth2" }))
+        expect(emulator.requestCount("/oauth/token", vaultGrant)).toBe(2)
+
+        yield* browser.request(ConnectedAccounts.deleteConnectedAccount({ connectedAccountId: google.id }))
+        const session = Option.getOrThrow(yield* browser.request(UserSession.getSession))
+        expect(session.connectionTokenSets).toEqual([])
+
+        // The next call asks Token Vault, which no longer has the account.
+        const gone = yield* Effect.flip(browser.request(TokenVault.getAccessTokenForConnection({ connection: "google-oauth2" })))
+        expect(gone).toMatchObject({ _tag: "AccessTokenForConnectionError", error: "federated_connection_refresh_token_not_found" })
+        expect(emulator.requestCount("/oauth/token", vaultGrant)).toBe(3)
+        // The other connection still works, at the price of one exchange.
+        const again = yield* browser.request(TokenVault.getAccessTokenForConnection({ connection: "github" }))
+        expect(again.connection).toBe("github")
+        expect(again.accessToken).not.toBe("")
+        expect(githubToken.connection).toBe("github")
+        expect(emulator.requestCount("/oauth/token", vaultGrant)).toBe(4)
+      }).pipe(Effect.provide(appLayer(emulator)))
     })))
 
   it.live("the user denies the provider's consent: AuthorizationError, and the connect is over", () =>

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http"
+import { IncomingMessage, type ServerResponse } from "node:http"
 
 /** Largest request body the emulator reads; anything bigger is a test bug, not a tenant feature. */
 const BODY_LIMIT = 1024 * 1024
@@ -14,6 +14,30 @@ export const readBody = async (req: IncomingMessage): Promise<string> => {
     chunks.push(buffer)
   }
   return Buffer.concat(chunks).toString("utf8")
+}
+
+/**
+ * A readable copy of `req` whose body is `body`, for a request the emulator read (and perhaps
+ * rewrote) before handing it to oidc-provider: oidc-provider reads bodies itself, and warns
+ * ("already parsed request body detected") when it gets a consumed stream with `req.body` set.
+ */
+export const withBody = (req: IncomingMessage, body: string): IncomingMessage => {
+  const copy = new IncomingMessage(req.socket)
+  copy.method = req.method ?? "POST"
+  copy.url = req.url ?? "/"
+  copy.httpVersion = req.httpVersion
+  copy.httpVersionMajor = req.httpVersionMajor
+  copy.httpVersionMinor = req.httpVersionMinor
+  const bytes = Buffer.from(body, "utf8")
+  copy.headers = { ...req.headers, "content-length": String(bytes.length) }
+  delete copy.headers["transfer-encoding"]
+  // Everything is pushed now: reading must not resume the socket, which belongs to `req`.
+  copy._read = () => {}
+  copy.push(bytes)
+  copy.push(null)
+  // A complete message: ending it does not abort (and destroy) the shared socket.
+  copy.complete = true
+  return copy
 }
 
 /** The media type of a request, without parameters (`application/json; charset=utf-8` is JSON). */

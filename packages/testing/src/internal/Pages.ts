@@ -76,3 +76,26 @@ export const logoutPage = (form: string): string =>
 
 export const messagePage = (title: string, message: string): string =>
   layout(title, `<h1>${escapeHtml(title)}</h1><p id="message">${escapeHtml(message)}</p>`)
+
+const unescapeHtml = (value: string): string =>
+  value.replace(/&(amp|lt|gt|quot|#39);/g, (_, name: string) =>
+    name === "amp" ? "&" : name === "lt" ? "<" : name === "gt" ? ">" : name === "quot" ? '"' : "'"
+  )
+
+const textOf = (html: string): string =>
+  unescapeHtml(html.replace(/<[^>]*>/g, " ")).replace(/\s+/g, " ").trim()
+
+/**
+ * What a page says, for an error message: the heading and the error (or message) paragraph of the
+ * emulator's own pages; for any other HTML, its text without `<head>`, styles and scripts.
+ * Never the CSS.
+ */
+export const pageMessage = (html: string, limit = 300): string => {
+  const heading = /<h1[^>]*>([\s\S]*?)<\/h1>/i.exec(html)?.[1]
+  const detail = /<p[^>]*id="(?:error|message)"[^>]*>([\s\S]*?)<\/p>/i.exec(html)?.[1]
+  const parts = [heading, detail].filter((p): p is string => p !== undefined).map(textOf).filter((p) => p.length > 0)
+  const text = parts.length > 0
+    ? parts.join(": ")
+    : textOf(html.replace(/<(head|style|script)\b[\s\S]*?<\/\1>/gi, " "))
+  return text.length > limit ? `${text.slice(0, limit)}…` : text
+}

@@ -1,9 +1,21 @@
-import Provider, { errors } from "oidc-provider"
-import type { Configuration, KoaContextWithOIDC } from "oidc-provider"
+import type Provider from "oidc-provider"
+import type { Configuration, errors as OidcErrors, KoaContextWithOIDC } from "oidc-provider"
+import { makeMemoryAdapter } from "./Adapter.js"
 import type { TenantKey } from "./Keys.js"
 import { logoutPage, messagePage, errorPage } from "./Pages.js"
 import { randomId } from "./Http.js"
 import type { State } from "./State.js"
+
+/**
+ * oidc-provider's entry module (lib/index.js) prints "Unsupported runtime" as it is loaded on any
+ * Node.js older than 22 LTS. The emulator runs and is tested on Node 20, so it loads the two
+ * modules it needs directly, which skips that check without patching node_modules (the version
+ * is pinned exactly in package.json). Specifiers in variables: the typed API is oidc-provider's own.
+ */
+const PROVIDER_MODULE: string = "oidc-provider/lib/provider.js"
+const ERRORS_MODULE: string = "oidc-provider/lib/helpers/errors.js"
+const { Provider: ProviderClass } = (await import(PROVIDER_MODULE)) as { readonly Provider: typeof Provider }
+const errors = (await import(ERRORS_MODULE)) as typeof OidcErrors
 
 /** Scopes that belong to OpenID Connect rather than to an API. */
 export const OIDC_SCOPES: ReadonlySet<string> = new Set(["openid", "profile", "email", "address", "phone", "offline_access"])
@@ -70,6 +82,7 @@ export const makeProvider = (state: State, key: TenantKey): Provider => {
       grant_types: ["authorization_code", "refresh_token"],
       response_types: ["code"]
     })),
+    adapter: makeMemoryAdapter(),
     jwks: { keys: [key.privateJwk as never] },
     cookies: { keys: [randomId(32)] },
     findAccount: (_ctx, sub) => {
@@ -166,19 +179,25 @@ export const makeProvider = (state: State, key: TenantKey): Provider => {
       }
     }
   }
-  const provider = new Provider(state.issuer, configuration)
+  const provider = new ProviderClass(state.issuer, configuration)
   // Auth0 puts `sid` in every ID token; oidc-provider only does for back-channel session clients.
   ;(provider.Client as unknown as { prototype: { includeSid: () => boolean } }).prototype.includeSid = () => true
   return provider
 }
 
 /**
- * oidc-provider follows OIDC Core §11 and drops `offline_access` unless `prompt=consent`; Auth0 does
- * not ask for it. Add the prompt (consent is then granted automatically) unless the caller chose one.
+ * oidc-provider follows OIDC Core §11 and drops `offline_access` unless the prompts include
+ * `consent` (lib/actions/authorization/scopes.js); Auth0 issues the refresh token whatever the
+ * prompt. Add `consent` to the prompts (it is then granted automatically): `prompt` absent becomes
+ * `consent`, `login` becomes `login consent`. `prompt=none` must stay alone (OIDC Core §3.1.2.1),
+ * so it is left as is and oidc-provider drops `offline_access` (docs/testing.md says so).
+ * Returns whether `params` changed.
  */
 export const withOfflineAccessPrompt = (params: URLSearchParams): boolean => {
   const scopes = (params.get("scope") ?? "").split(" ")
-  if (!scopes.includes("offline_access") || params.has("prompt")) return false
-  params.set("prompt", "consent")
+  if (!scopes.includes("offline_access")) return false
+  const prompts = (params.get("prompt") ?? "").split(" ").filter((p) => p.length > 0)
+  if (prompts.includes("consent") || prompts.includes("none")) return false
+  params.set("prompt", [...prompts, "consent"].join(" "))
   return true
 }
