@@ -56,6 +56,12 @@ export class Auth0Options extends Schema.Class<Auth0Options>("Auth0Options")({
   pushedAuthorizationRequests: Schema.optionalWith(Schema.Boolean, { default: () => false }),
   /** Allow `http://` for loopback hosts only (local provider, tests). Never in production. */
   allowInsecureHttp: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  /**
+   * Origins, besides the tenant's, that discovery endpoints, the JWKS and My Account's
+   * `connect_uri` may point to (a custom domain next to the canonical one). Each is an https
+   * origin such as `https://login.example.com` (http only on loopback with allowInsecureHttp).
+   */
+  trustedOrigins: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
   /** Per-attempt timeout of every HTTP request. */
   httpTimeoutMs: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 10_000 }),
   /** Leeway for ID token `exp`/`iat` checks. */
@@ -114,6 +120,8 @@ export interface ResolvedConfig {
   readonly myAccount: { readonly baseUrl: string; readonly audience: string }
   /** Extra authorization parameters passed on every login (not audience/scope). */
   readonly extraAuthorizationParams: Readonly<Record<string, string>>
+  /** Origins tenant-supplied URLs may use: the tenant's `origin` first, then `trustedOrigins`. */
+  readonly trustedOrigins: ReadonlyArray<string>
 }
 
 export const DEFAULT_SCOPE = "openid profile email offline_access"
@@ -195,12 +203,28 @@ const checkUrl = (field: string, value: string | undefined) =>
     return Effect.fail(fail(field, "must be an https URL (http only for loopback hosts)"))
   })
 
+/** `trustedOrigins`, each an origin as `domain` is (https; http only on loopback with allowInsecureHttp). */
+const resolveTrustedOrigins = (options: Auth0Options, origin: string) =>
+  Effect.gen(function*() {
+    const origins = [origin]
+    for (const [index, entry] of options.trustedOrigins.entries()) {
+      const resolved = yield* resolveOrigin(entry, options.allowInsecureHttp).pipe(
+        Effect.mapError((e) =>
+          fail(`trustedOrigins.${index}`, e.message.replace(`Invalid Auth0 option "domain": `, ""))
+        )
+      )
+      if (!origins.includes(resolved)) origins.push(resolved)
+    }
+    return origins
+  })
+
 /** Decodes and resolves the configuration. */
 export const resolve = (input: unknown): Effect.Effect<ResolvedConfig, ConfigurationError> =>
   Effect.gen(function*() {
     const options = yield* decodeOptions(input)
     const origin = yield* resolveOrigin(options.domain, options.allowInsecureHttp)
     const clientAuth = yield* resolveClientAuth(options)
+    const trustedOrigins = yield* resolveTrustedOrigins(options, origin)
     yield* checkUrl("redirectUri", options.redirectUri)
     // Browsers drop SameSite=None cookies that are not Secure: the session would silently vanish.
     if (options.cookie.sameSite === "none" && !options.cookie.secure) {
@@ -229,7 +253,8 @@ export const resolve = (input: unknown): Effect.Effect<ResolvedConfig, Configura
       audience,
       scopes,
       myAccount: { baseUrl: `${origin}/me/v1`, audience: `${origin}/me/` },
-      extraAuthorizationParams: extra
+      extraAuthorizationParams: extra,
+      trustedOrigins
     } satisfies ResolvedConfig
   })
 
