@@ -26,6 +26,7 @@ import { StateStore } from "../src/StateStore.js"
 import * as TokenVault from "../src/TokenVault.js"
 import { TransactionStore } from "../src/TransactionStore.js"
 import { basicAuthorization } from "../src/TokenEndpoint.js"
+import type { FlowServices } from "./helpers/fakeTenant.js"
 import { closedOrigin, type HostileTenant, type Mode, startHostileTenant } from "./helpers/hostileTenant.js"
 
 const CLIENT_ID = "leak-test-client"
@@ -99,7 +100,7 @@ const session = (origin: string): SessionData => ({
 const loggedIn = (origin: string) => Effect.flatMap(StateStore, (store) => store.set(session(origin)))
 
 /** Every flow that talks to the tenant, each from a fresh app instance with a logged-in user. */
-const flows = (origin: string): ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown, any>]> => [
+const flows = (origin: string): ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown, FlowServices>]> => [
   ["startInteractiveLogin with PAR", Login.startInteractiveLogin({ pushedAuthorizationRequests: true })],
   ["completeInteractiveLogin (code exchange)", Effect.gen(function*() {
     yield* (yield* TransactionStore).set({
