@@ -35,6 +35,8 @@ export interface HostileTenant {
   discoveryRedirect: string | undefined
   /** Sends a discovery document this many bytes long (padded), streamed. */
   discoveryBytes: number | undefined
+  /** Bytes the last padded discovery answer put on the socket before it closed. */
+  discoveryBytesWritten: number
   /** Answers discovery with 503 (the tenant is down but the port is open). */
   discoveryDown: boolean
   jwks: { keys: Array<Record<string, unknown>> }
@@ -63,6 +65,7 @@ export const startHostileTenant = async (): Promise<HostileTenant> => {
     discovery: (document) => document,
     discoveryRedirect: undefined,
     discoveryBytes: undefined,
+    discoveryBytesWritten: 0,
     discoveryDown: false,
     jwks: { keys: [] },
     routes: new Map(),
@@ -110,6 +113,10 @@ export const startHostileTenant = async (): Promise<HostileTenant> => {
             res.end(`"}`)
           }
           res.on("error", () => undefined)
+          const socket = res.socket
+          res.on("close", () => {
+            tenant.discoveryBytesWritten = socket?.bytesWritten ?? 0
+          })
           return pump()
         }
         return void res.writeHead(200, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(document))
