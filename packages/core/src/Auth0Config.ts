@@ -108,6 +108,12 @@ export class Auth0Options extends Schema.Class<Auth0Options>("Auth0Options")({
   pushedAuthorizationRequests: Schema.optionalWith(Schema.Boolean, { default: () => false }),
   /** Allow `http://` for loopback hosts only (local provider, tests). Never in production. */
   allowInsecureHttp: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  /**
+   * Origins, besides the tenant's, that discovery endpoints, the JWKS and My Account's
+   * `connect_uri` may point to (a custom domain next to the canonical one). Each is an https
+   * origin such as `https://login.example.com` (http only on loopback with allowInsecureHttp).
+   */
+  trustedOrigins: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
   /** Per-attempt timeout of every HTTP request. */
   httpTimeoutMs: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 10_000 }),
   /** Leeway for ID token `exp`/`iat` checks. */
@@ -160,6 +166,8 @@ export interface ResolvedConfig {
   readonly myAccount: { readonly baseUrl: string; readonly audience: string }
   /** Extra authorization parameters passed on every login (not audience/scope). */
   readonly extraAuthorizationParams: Readonly<Record<string, string>>
+  /** Origins tenant-supplied URLs may use: the tenant's `origin` first, then `trustedOrigins`. */
+  readonly trustedOrigins: ReadonlyArray<string>
 }
 
 export const DEFAULT_SCOPE = "openid profile email offline_access"
@@ -290,6 +298,21 @@ const authorizationParamIssue = (key: string): ConfigurationIssue | undefined =>
   return undefined
 }
 
+/** `trustedOrigins`, each an origin as `domain` is (https; http only on loopback with allowInsecureHttp). */
+const resolveTrustedOrigins = (options: Auth0Options, origin: string, issues: Array<ConfigurationIssue>) =>
+  Effect.gen(function*() {
+    const origins = [origin]
+    for (const [index, entry] of options.trustedOrigins.entries()) {
+      const resolved = yield* Effect.either(resolveOrigin(entry, options.allowInsecureHttp))
+      if (resolved._tag === "Left") {
+        for (const found of resolved.left.issues) {
+          issues.push(issue(`trustedOrigins.${index}`, found.message.replace(/^Invalid Auth0 option "domain": /, "")))
+        }
+      } else if (!origins.includes(resolved.right)) origins.push(resolved.right)
+    }
+    return origins
+  })
+
 /**
  * Decodes and resolves the configuration, synchronously: every problem is reported at once in
  * one {@link ConfigurationError}. A private_key_jwt key is checked for shape here and imported
@@ -306,6 +329,7 @@ export const resolve = (input: unknown): Effect.Effect<ResolvedConfig, Configura
       })
     )
     const clientAuth = resolveClientAuth(options)
+    const trustedOrigins = yield* resolveTrustedOrigins(options, origin, issues)
     if (!("method" in clientAuth)) issues.push(clientAuth)
     const redirectProblem = options.redirectUri === undefined ? undefined : urlProblem(options.redirectUri)
     if (redirectProblem !== undefined) issues.push(issue("redirectUri", redirectProblem))
@@ -342,7 +366,8 @@ export const resolve = (input: unknown): Effect.Effect<ResolvedConfig, Configura
       audience,
       scopes,
       myAccount: { baseUrl: `${origin}/me/v1`, audience: `${origin}/me/` },
-      extraAuthorizationParams: extra
+      extraAuthorizationParams: extra,
+      trustedOrigins
     } satisfies ResolvedConfig
   })
 

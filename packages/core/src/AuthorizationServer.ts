@@ -19,6 +19,7 @@ import { JWKSMultipleMatchingKeys, JWKSNoMatchingKey } from "jose/errors"
 import { Auth0Config } from "./Auth0Config.js"
 import { DiscoveryError, TransportError } from "./Errors.js"
 import * as Http from "./internal/http.js"
+import { type TenantUrlPolicy, tenantUrlProblem } from "./internal/tenantUrl.js"
 
 /** The fields of the discovery document the SDK uses. */
 export const Metadata = Schema.Struct(
@@ -40,6 +41,22 @@ const Jwks = Schema.Struct({ keys: Schema.Array(Schema.Record({ key: Schema.Stri
 
 /** Minimum time between two JWKS refetches caused by an unknown `kid`. */
 export const JWKS_REFETCH_COOLDOWN_SECONDS = 30
+
+/**
+ * How long a failed discovery or JWKS load is remembered: while the tenant is down, every caller
+ * in this window gets the same error instead of sending new requests (3 attempts each).
+ */
+export const FAILED_LOAD_RETRY_AFTER_SECONDS = 5
+
+/** The discovery members that hold URLs we call or redirect to; each must be a trusted https URL. */
+export const ENDPOINT_FIELDS = [
+  "authorization_endpoint",
+  "token_endpoint",
+  "jwks_uri",
+  "userinfo_endpoint",
+  "end_session_endpoint",
+  "pushed_authorization_request_endpoint"
+] as const
 
 export type KeyResolver = (header: jose.JWSHeaderParameters) => Effect.Effect<jose.CryptoKey, DiscoveryError | TransportError>
 
@@ -63,7 +80,9 @@ export class AuthorizationServer extends Context.Tag("@auth0-effect/core/Authori
         discoveryUrl: `${config.origin}/.well-known/openid-configuration`,
         issuer: config.issuer,
         ttlSeconds: config.options.discoveryCacheTtlSeconds,
-        timeoutMs: config.options.httpTimeoutMs
+        timeoutMs: config.options.httpTimeoutMs,
+        trustedOrigins: config.trustedOrigins,
+        allowInsecureHttp: config.options.allowInsecureHttp
       }, client)
     })
   )
@@ -74,28 +93,67 @@ interface Cached<A> {
   readonly fetchedAt: number
 }
 
+interface Failed {
+  readonly error: DiscoveryError | TransportError
+  readonly failedAt: number
+}
+
+export interface MakeOptions {
+  readonly discoveryUrl: string
+  readonly issuer: string
+  readonly ttlSeconds: number
+  readonly timeoutMs: number
+  /** Origins endpoints may use; default the issuer's origin. */
+  readonly trustedOrigins?: ReadonlyArray<string> | undefined
+  readonly allowInsecureHttp?: boolean | undefined
+}
+
+/**
+ * Every endpoint of the document is https on a trusted origin (RFC 8414 §3.3, RFC 9700 §4.4):
+ * a document that points `jwks_uri` or `token_endpoint` elsewhere is refused as a whole, naming
+ * the member, before any of its URLs is used.
+ */
+export const checkEndpoints = (metadata: Metadata, policy: TenantUrlPolicy): DiscoveryError | undefined => {
+  for (const field of ENDPOINT_FIELDS) {
+    const value = metadata[field]
+    if (value === undefined) continue
+    const problem = tenantUrlProblem(value, policy)
+    if (problem !== undefined) {
+      return new DiscoveryError({ reason: "invalid", field, message: `OIDC discovery: ${field} ${problem}; it is not used` })
+    }
+  }
+  return undefined
+}
+
 /** Builds the service; exposed for tests and custom wiring. */
-export const make = (
-  options: { readonly discoveryUrl: string; readonly issuer: string; readonly ttlSeconds: number; readonly timeoutMs: number },
-  client: HttpClient.HttpClient
-): AuthorizationServerService => {
+export const make = (options: MakeOptions, client: HttpClient.HttpClient): AuthorizationServerService => {
   const lock = Effect.unsafeMakeSemaphore(1)
   let metadataCache: Cached<Metadata> | undefined
+  let metadataFailure: Failed | undefined
   let jwksCache: Cached<ReturnType<typeof jose.createLocalJWKSet>> | undefined
+  let jwksFailure: Failed | undefined
   let lastUnknownKidRefetch = -Infinity
   const ttlMs = options.ttlSeconds * 1000
+  const retryAfterMs = FAILED_LOAD_RETRY_AFTER_SECONDS * 1000
+  const policy: TenantUrlPolicy = {
+    trustedOrigins: options.trustedOrigins ?? [new URL(options.issuer).origin],
+    allowInsecureHttp: options.allowInsecureHttp ?? false
+  }
 
   const fetchJson = <A, I>(url: string, schema: Schema.Schema<A, I>, what: string) =>
     Effect.gen(function*() {
+      const where = Http.safeUrl(url)
       const response = yield* Http.send(HttpClientRequest.get(url, { acceptJson: true }), options.timeoutMs)
       if (response.status !== 200) {
-        return yield* new DiscoveryError({ message: `${what} at ${url} answered ${response.status}` })
+        return yield* new DiscoveryError({ reason: "unavailable", message: `${what} at ${where} answered ${response.status}` })
       }
       const body = yield* Http.parseJson(response, what).pipe(
-        Effect.mapError((e) => new DiscoveryError({ message: e.message, cause: e }))
+        Effect.mapError((e) => new DiscoveryError({ reason: "invalid", message: e.message }))
       )
       return yield* Schema.decodeUnknown(schema)(body).pipe(
-        Effect.mapError((e) => new DiscoveryError({ message: `${what} at ${url} is not valid: ${e.message}`, cause: e }))
+        Effect.mapError((e) =>
+          new DiscoveryError({ reason: "invalid", message: `${what} at ${where} is not valid: ${Http.schemaProblems(e)}` })
+        )
       )
     }).pipe(Effect.provideService(HttpClient.HttpClient, client))
 
@@ -104,32 +162,57 @@ export const make = (
     // RFC 8414 §3.3: the issuer in the document must be exactly the one we expect.
     if (metadata.issuer !== options.issuer) {
       return yield* new DiscoveryError({
-        message: `Discovery issuer "${metadata.issuer}" does not match the expected issuer "${options.issuer}"`
+        reason: "invalid",
+        field: "issuer",
+        message: `Discovery issuer "${metadata.issuer.slice(0, 200)}" does not match the expected issuer "${options.issuer}"`
       })
     }
+    const invalid = checkEndpoints(metadata, policy)
+    if (invalid !== undefined) return yield* invalid
     return metadata
   })
+
+  const remembered = (failure: Failed | undefined, now: number) =>
+    failure !== undefined && now - failure.failedAt < retryAfterMs ? failure.error : undefined
+
+  /** The cached document, a remembered failure, or a fresh load; runs with the lock held. */
+  const currentMetadata = (now: number) =>
+    Effect.gen(function*() {
+      if (metadataCache && now - metadataCache.fetchedAt < ttlMs) return metadataCache.value
+      const failed = remembered(metadataFailure, now)
+      if (failed !== undefined) return yield* failed
+      const loaded = yield* Effect.either(loadMetadata)
+      if (loaded._tag === "Left") {
+        metadataFailure = { error: loaded.left, failedAt: yield* Clock.currentTimeMillis }
+        return yield* loaded.left
+      }
+      metadataFailure = undefined
+      metadataCache = { value: loaded.right, fetchedAt: now }
+      return loaded.right
+    })
 
   const metadata: Effect.Effect<Metadata, DiscoveryError | TransportError> = Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     if (metadataCache && now - metadataCache.fetchedAt < ttlMs) return metadataCache.value
-    return yield* lock.withPermits(1)(Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      if (metadataCache && now - metadataCache.fetchedAt < ttlMs) return metadataCache.value
-      const value = yield* loadMetadata
-      metadataCache = { value, fetchedAt: now }
-      return value
-    }))
+    const failed = remembered(metadataFailure, now)
+    if (failed !== undefined) return yield* failed
+    return yield* lock.withPermits(1)(Effect.flatMap(Clock.currentTimeMillis, currentMetadata))
   })
 
   const loadJwks = (force: boolean) =>
     lock.withPermits(1)(Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       if (!force && jwksCache && now - jwksCache.fetchedAt < ttlMs) return jwksCache.value
-      const meta = metadataCache && now - metadataCache.fetchedAt < ttlMs ? metadataCache.value : yield* loadMetadata
-      if (!metadataCache || metadataCache.value !== meta) metadataCache = { value: meta, fetchedAt: now }
-      const jwks = yield* fetchJson(meta.jwks_uri, Jwks, "JWKS")
-      const value = createLocalJWKSet(jwks as unknown as jose.JSONWebKeySet)
+      const failed = force ? undefined : remembered(jwksFailure, now)
+      if (failed !== undefined) return yield* failed
+      const meta = yield* currentMetadata(now)
+      const jwks = yield* Effect.either(fetchJson(meta.jwks_uri, Jwks, "JWKS"))
+      if (jwks._tag === "Left") {
+        jwksFailure = { error: jwks.left, failedAt: yield* Clock.currentTimeMillis }
+        return yield* jwks.left
+      }
+      jwksFailure = undefined
+      const value = createLocalJWKSet(jwks.right as unknown as jose.JSONWebKeySet)
       jwksCache = { value, fetchedAt: now }
       return value
     }))
@@ -166,5 +249,5 @@ const keyError = (error: unknown, header: jose.JWSHeaderParameters) =>
     message: error instanceof JWKSMultipleMatchingKeys
       ? `Several JWKS keys match kid "${header.kid ?? ""}"`
       : `No key in the JWKS matches kid "${header.kid ?? "(none)"}" and alg "${header.alg ?? "(none)"}"`,
-    cause: error
+    cause: error instanceof Error ? error.name : undefined
   })

@@ -143,9 +143,26 @@ export class BackchannelLogoutError extends TaggedAuth0Error("BackchannelLogoutE
   readonly message: string
 }> {}
 
-/** The request never got a usable answer: connection refused, DNS, TLS, or a timeout. */
+/**
+ * The request never got a usable answer: connection refused, DNS, TLS, a timeout, a redirect
+ * (never followed) or a body over the size cap. It names the request by `method` and `url`
+ * (origin and path, no query); its `cause` is a plain description of the platform error (names
+ * and codes such as `ECONNREFUSED`), never the request, its headers or its body (CWE-532).
+ */
 export class TransportError extends TaggedAuth0Error("TransportError")<{
   readonly message: string
+  readonly method: string
+  /** Origin and path of the request, without query or fragment. */
+  readonly url: string
+  /**
+   * `unreachable` (connection, DNS, TLS), `timeout` (no answer within `httpTimeoutMs`),
+   * `redirect` (a 3xx; redirects are never followed), `too_large` (body over the cap).
+   */
+  readonly reason: "unreachable" | "timeout" | "redirect" | "too_large"
+  /** The platform's error code when there is one (`ECONNREFUSED`, `ENOTFOUND`, `ETIMEDOUT`, ...). */
+  readonly code?: string | undefined
+  /** The status, for `redirect` and `too_large`. */
+  readonly status?: number | undefined
 }> {}
 
 /** The server answered 2xx with a body that is not what the protocol says (not JSON, missing fields). */
@@ -157,8 +174,14 @@ export class InvalidResponseError extends TaggedAuth0Error("InvalidResponseError
 /** OIDC discovery or the JWKS could not be loaded or lacks something a flow needs. */
 export class DiscoveryError extends TaggedAuth0Error("DiscoveryError")<{
   readonly message: string
-  /** `unknown_key`: no JWKS key matches a token's header, even after a refetch. */
+  /**
+   * `unavailable`: not a 200; `invalid`: not JSON, wrong shape, wrong issuer, or an endpoint
+   * URL that is not https on a trusted origin; `unknown_key`: no JWKS key matches a token's
+   * header, even after a refetch.
+   */
   readonly reason?: "unavailable" | "invalid" | "unknown_key" | undefined
+  /** The discovery member at fault, for `invalid` endpoint URLs (`jwks_uri`, `token_endpoint`, ...). */
+  readonly field?: string | undefined
 }> {}
 
 /** A session or transaction store failed (backend down, session too large for cookies, ...). */

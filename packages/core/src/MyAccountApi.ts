@@ -12,11 +12,11 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { Auth0Config } from "./Auth0Config.js"
 import { InvalidResponseError, MyAccountApiError, TransportError } from "./Errors.js"
 import * as Http from "./internal/http.js"
+import { tenantUrlProblem } from "./internal/tenantUrl.js"
 
 /** Scope the connect and complete endpoints require. */
 export const SCOPE_CREATE = "create:me:connected_accounts"
@@ -126,12 +126,24 @@ const field = (body: unknown, name: string): unknown => Http.isRecord(body) ? bo
 export const toApiError = (response: Http.Response, what: string): Effect.Effect<MyAccountApiError> =>
   Effect.map(Clock.currentTimeMillis, (now) => {
     const body = Http.tryParseJson(response)
-    const type = Http.optionalString(field(body, "type")) ?? "about:blank"
-    const title = Http.optionalString(field(body, "title")) ?? `HTTP ${response.status}`
-    const detail = Http.optionalString(field(body, "detail")) ??
-      (body === undefined ? response.text.slice(0, 500) : "")
+    // A server that echoes the request (the bearer token, a connect_code) must not put it in
+    // the error; a body that is not a problem is described, never quoted (CWE-532).
+    const safe = (value: string) => Http.redact(response, value).slice(0, 1000)
+    const read = (name: string) => {
+      const value = Http.optionalString(field(body, name))
+      return value === undefined ? undefined : safe(value)
+    }
+    const type = read("type") ?? "about:blank"
+    const title = read("title") ?? `HTTP ${response.status}`
+    const detail = read("detail") ?? (body === undefined ? `a body that is not JSON (${Http.describeBody(response)})` : "")
     const validation = Schema.decodeUnknownOption(ValidationErrors)(field(body, "validation_errors"))
-    const validationErrors = validation._tag === "Some" ? validation.value : []
+    const validationErrors = validation._tag === "Some"
+      ? validation.value.map((e) => ({
+        detail: safe(e.detail),
+        ...(e.field !== undefined ? { field: safe(e.field) } : {}),
+        ...(e.pointer !== undefined ? { pointer: safe(e.pointer) } : {})
+      }))
+      : []
     const retryAfter = response.status === 429 ? parseRetryAfter(response.headers["retry-after"], now) : undefined
     const reasons = validationErrors.map((e) => e.field ? `${e.field}: ${e.detail}` : e.detail)
     return new MyAccountApiError({
@@ -171,23 +183,42 @@ const decode = <A, I>(schema: Schema.Schema<A, I>, response: Http.Response, what
       Effect.mapError((error) =>
         new InvalidResponseError({
           status: response.status,
-          message: `${what} answered ${response.status} with an unexpected body: ${
-            ParseResult.TreeFormatter.formatErrorSync(error)
-          }`,
-          cause: error
+          // Names the fields only: the ParseError quotes the body (tickets, auth sessions).
+          message: `${what} answered ${response.status} with an unexpected body: ${Http.schemaProblems(error)}`
         })
       )
     ))
 
-/** `POST /connected-accounts/connect`: starts linking an account (scope `create:me:connected_accounts`). */
+/**
+ * `POST /connected-accounts/connect`: starts linking an account (scope `create:me:connected_accounts`).
+ * The answer's `connect_uri` becomes the browser's redirect, so it must be https on a trusted
+ * origin (RFC 9700 §4.11: no open redirect, never `javascript:` or `data:`); otherwise the
+ * answer is an {@link InvalidResponseError}.
+ */
 export const connect = (
   accessToken: string,
   body: ConnectRequest
 ): Effect.Effect<ConnectResponse, MyAccountError, Auth0Config | HttpClient.HttpClient> =>
-  Effect.flatMap(
-    call((base) => HttpClientRequest.post(`${base}/connect`).pipe(Http.jsonBody(body)), accessToken, "Connect account"),
-    (response) => decode(ConnectResponse, response, "Connect account")
-  )
+  Effect.gen(function*() {
+    const response = yield* call(
+      (base) => HttpClientRequest.post(`${base}/connect`).pipe(Http.jsonBody(body)),
+      accessToken,
+      "Connect account"
+    )
+    const decoded = yield* decode(ConnectResponse, response, "Connect account")
+    const config = yield* Auth0Config
+    const problem = tenantUrlProblem(decoded.connect_uri, {
+      trustedOrigins: config.trustedOrigins,
+      allowInsecureHttp: config.options.allowInsecureHttp
+    })
+    if (problem !== undefined) {
+      return yield* new InvalidResponseError({
+        status: response.status,
+        message: `Connect account answered with a connect_uri that ${problem}; it is not used as a redirect`
+      })
+    }
+    return decoded
+  })
 
 /** `POST /connected-accounts/complete`: finishes linking; any 2xx is success (scope `create:me:connected_accounts`). */
 export const complete = (

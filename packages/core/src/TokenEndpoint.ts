@@ -85,8 +85,13 @@ export const authenticate = (config: ResolvedConfig, params: Record<string, stri
 /** An OAuth error body (RFC 6749 §5.2) turned into a {@link TokenEndpointError}. */
 export const toTokenEndpointError = (response: Http.Response, what: string): TokenEndpointError => {
   const body = Http.tryParseJson(response)
-  const error = Http.isRecord(body) ? Http.optionalString(body["error"]) : undefined
-  const description = Http.isRecord(body) ? Http.optionalString(body["error_description"]) : undefined
+  // A server that echoes the request into its error would put our credentials in the error.
+  const read = (name: string) => {
+    const value = Http.isRecord(body) ? Http.optionalString(body[name]) : undefined
+    return value === undefined ? undefined : Http.redact(response, value).slice(0, 1000)
+  }
+  const error = read("error")
+  const description = read("error_description")
   return new TokenEndpointError({
     status: response.status,
     error: error ?? (response.status >= 500 ? "server_error" : "invalid_response"),
@@ -120,7 +125,8 @@ export const request = (
     const body = yield* postAuthenticated(metadata.token_endpoint, params, what)
     return yield* Schema.decodeUnknown(TokenResponse)(body).pipe(
       Effect.mapError((e) =>
-        new InvalidResponseError({ status: 200, message: `${what}: unexpected token response: ${e.message}`, cause: e })
+        // Names the fields only: the ParseError quotes the body, which holds the tokens.
+        new InvalidResponseError({ status: 200, message: `${what}: unexpected token response: ${Http.schemaProblems(e)}` })
       )
     )
   })
