@@ -13,8 +13,8 @@ import { StateStore } from "@auth0-effect/core/StateStore"
 const options = {
   domain: "tenant.eu.auth0.com",
   clientId: "my-client-id",
-  clientSecret: process.env["AUTH0_CLIENT_SECRET"],
-  secret: process.env["AUTH0_SECRET"]
+  clientSecret: process.env["AUTH0_CLIENT_SECRET"] ?? "",
+  secret: process.env["AUTH0_SECRET"] ?? ""
 }
 
 /**

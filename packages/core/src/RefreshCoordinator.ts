@@ -28,6 +28,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { Auth0Config } from "./Auth0Config.js"
 import { StoreError } from "./Errors.js"
@@ -36,6 +37,9 @@ import { SessionBackend, type SessionBackendService } from "./SessionBackend.js"
 import { SessionCrypto, type SessionCryptoService } from "./SessionCrypto.js"
 import type { StateStoreService } from "./StateStore.js"
 import { sha256Base64Url } from "./internal/digest.js"
+
+/** How often a failed ledger write is retried in the background, while the entry would live. */
+export const LEDGER_RETRY_MS = 250
 
 /** How long a rotated token's successor is remembered: longer than any request that read the old cookie takes. */
 export const LEDGER_TTL_SECONDS = 60
@@ -220,7 +224,10 @@ export const makeShared = (
   crypto: SessionCryptoService,
   local: Coordinator,
   httpTimeoutMs: number
-): Coordinator => ({
+): Coordinator => {
+  /** Lock keys whose rotation is not in the backend yet: their lease is kept until it lapses. */
+  const unpublished = new Set<string>()
+  return {
   shared: true,
   withLock: (key, effect) =>
     Effect.gen(function*() {
@@ -233,7 +240,9 @@ export const makeShared = (
             acquireLease(backend, `rt-lock:${key}`, leaseMs(httpTimeoutMs), start + bound, bound),
             () => effect,
             // A lapsed lease may already be someone else's: compare-and-delete leaves it alone.
-            (token) => Effect.ignore(backend.releaseLease(`rt-lock:${key}`, token))
+            // While this rotation is known only here, releasing would let another instance
+            // present the spent token: the lease then lapses by itself instead.
+            (token) => unpublished.has(key) ? Effect.void : Effect.ignore(backend.releaseLease(`rt-lock:${key}`, token))
           )
         )
       )
@@ -255,10 +264,33 @@ export const makeShared = (
       const sealed = yield* crypto.encrypt(Schema.encodeSync(Rotation)(rotation), {
         expiresAt: Math.floor(now / 1000) + LEDGER_TTL_SECONDS
       })
-      yield* backend.remember(yield* ledgerKey(refreshToken), sealed, LEDGER_TTL_SECONDS).pipe(
-        Effect.catchAll((error) =>
-          Effect.logWarning(`The rotated refresh token could not be remembered in the session backend: ${error.message}`)
+      const key = yield* ledgerKey(refreshToken)
+      const written = yield* Effect.either(backend.remember(key, sealed, LEDGER_TTL_SECONDS))
+      if (written._tag === "Right") return
+      yield* Effect.logWarning(
+        `The rotated refresh token could not be remembered in the session backend: ${written.left.message}; retrying in the background`
+      )
+      // The successor exists only in this process now: if the session write failed too (the
+      // backend is down), another instance holding the old cookie would present a spent token
+      // once the backend is back. Keep trying while the entry would still live, so it lands
+      // within moments of the backend's return (our lease, unreleased, holds others off meanwhile).
+      const until = now + LEDGER_TTL_SECONDS * 1000
+      const lockKey = yield* sha256Base64Url(refreshToken)
+      unpublished.add(lockKey)
+      yield* Effect.forkDaemon(
+        Effect.gen(function*() {
+          const at = yield* Clock.currentTimeMillis
+          const left = Math.floor((until - at) / 1000)
+          if (left <= 0) return
+          yield* backend.remember(key, sealed, left)
+        }).pipe(
+          Effect.retry(Schedule.spaced(Duration.millis(LEDGER_RETRY_MS)).pipe(
+            Schedule.upTo(Duration.seconds(LEDGER_TTL_SECONDS))
+          )),
+          Effect.ignore,
+          Effect.ensuring(Effect.sync(() => unpublished.delete(lockKey)))
         )
       )
     })
-})
+  }
+}

@@ -363,8 +363,8 @@ describe("createAuthHandler", () => {
     it.each([
       [
         "a transport failure whose message quotes a secret",
-        new TransportError({ message: "POST https://t/oauth/token: client_secret=s3cr3t-value refused" }),
-        "auth0-effect: login failed: TransportError (check domain and that the tenant is reachable)"
+        new TransportError({ message: "POST https://t/oauth/token: client_secret=s3cr3t-value refused", method: "POST", url: "https://t/oauth/token", reason: "unreachable" }),
+        "auth0-effect: login failed: TransportError unreachable (check domain and that the tenant is reachable)"
       ],
       [
         "a configuration error (its field, not its value)",

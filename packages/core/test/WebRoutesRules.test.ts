@@ -59,7 +59,7 @@ describe("failureLine", () => {
       for (const error of [
         new AuthorizationError({ error: code, errorDescription: secret, message: secret }),
         new TokenEndpointError({ error: code, errorDescription: secret, status: 401, message: secret }),
-        new TransportError({ message: secret, cause: new Error(secret) })
+        new TransportError({ message: secret, method: "POST", url: "https://t/oauth/token", reason: "timeout", cause: new Error(secret) })
       ]) {
         const line = failureLine("callback", error)
         expect(line).not.toMatch(/[\r\n\u2028\u2029]/)
@@ -67,7 +67,9 @@ describe("failureLine", () => {
         const rest = line.slice(`auth0-effect: callback failed: ${error._tag}`.length)
         // What follows the kind is the code (when it is a plain RFC 6749 code) and a fixed hint.
         const printable = /^[\x21\x23-\x5b\x5d-\x7e]{1,64}$/.test(code)
-        if (error._tag !== "TransportError" && printable) expect(rest.startsWith(` ${code}`)).toBe(true)
+        // A TransportError prints its own fixed reason, never the message.
+        if (error._tag === "TransportError") expect(rest.startsWith(" timeout")).toBe(true)
+        else if (printable) expect(rest.startsWith(` ${code}`)).toBe(true)
         else expect(rest === "" || rest.startsWith(" (")).toBe(true)
       }
     }

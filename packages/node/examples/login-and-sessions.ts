@@ -84,3 +84,20 @@ export const backchannelLogout = async (body: string) => {
   const ended = await auth0.handleBackchannelLogout(token)
   return `${ended} session(s) ended`
 }
+
+/** docs/login-and-sessions.md: claims an Action adds, typed once for the whole app. */
+declare global {
+  namespace Auth0Effect {
+    interface CustomClaims {
+      readonly "https://example.com/roles"?: ReadonlyArray<string>
+    }
+  }
+}
+
+/** docs/access-tokens.md: after the app's own API rejected a token, drop it from the session. */
+export const callApi = async (api: string, storeOptions: { req: IncomingMessage; res: ServerResponse }) => {
+  const { accessToken } = await auth0.getAccessToken({ audience: "https://api.example.com" }, storeOptions)
+  const response = await fetch(api, { headers: { authorization: `Bearer ${accessToken}` } })
+  if (response.status === 401) await auth0.invalidateAccessToken({ audience: "https://api.example.com", accessToken }, storeOptions)
+  return response
+}

@@ -17,7 +17,6 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { Redis } from "ioredis"
 import { Auth0Config } from "@auth0-effect/core/Auth0Config"
-import { StateStore } from "@auth0-effect/core/StateStore"
 
 /** The stateful session store on Redis (docs/redis.md). */
 export const RedisSessions = StateStore.stateful.pipe(
@@ -27,8 +26,8 @@ export const RedisSessions = StateStore.stateful.pipe(
 const config = Auth0Config.fromInput({
   domain: "tenant.eu.auth0.com",
   clientId: "my-client-id",
-  clientSecret: process.env["AUTH0_CLIENT_SECRET"],
-  secret: process.env["AUTH0_SECRET"]
+  clientSecret: process.env["AUTH0_CLIENT_SECRET"] ?? "",
+  secret: process.env["AUTH0_SECRET"] ?? ""
 })
 
 /** The same with the configuration it needs, as docs/session-stores.md wires it. */

@@ -12,8 +12,8 @@ import * as Layer from "effect/Layer"
 const options = {
   domain: "tenant.eu.auth0.com",
   clientId: "my-client-id",
-  clientSecret: process.env["AUTH0_CLIENT_SECRET"],
-  secret: process.env["AUTH0_SECRET"]
+  clientSecret: process.env["AUTH0_CLIENT_SECRET"] ?? "",
+  secret: process.env["AUTH0_SECRET"] ?? ""
 }
 const redis = { url: process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379", keyPrefix: "myapp:" }
 
