@@ -46,6 +46,11 @@ export const server = createServer(async (req, res) => {
         return
       }
       case "/logout": {
+        // POST from our own pages only: a cross-site link or form must not log the user out (CSRF).
+        if (req.method !== "POST" || (req.headers.origin !== undefined && req.headers.origin !== "http://localhost:3000")) {
+          res.writeHead(403).end()
+          return
+        }
         const logoutUrl = await auth0.logout({ returnTo: "http://localhost:3000/" }, storeOptions)
         res.writeHead(302, { location: logoutUrl.href }).end()
         return
