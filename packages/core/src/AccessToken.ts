@@ -150,6 +150,9 @@ const refresh = (refreshToken: string, audience: string | undefined, scope: stri
     const params: Record<string, string> = { grant_type: "refresh_token", refresh_token: refreshToken }
     if (audience) params["audience"] = audience
     if (scope) params["scope"] = scope
+    // `expires_in` counts from when the server answered; counting it from before the request
+    // keeps the stored expiry at or before the token's real `exp` (never serve a dead token).
+    const sentAt = yield* epochSeconds
     const tokens = yield* TokenEndpoint.request(params, "Refresh").pipe(
       Effect.catchTag("TokenEndpointError", (e) =>
         Effect.fail(
@@ -191,12 +194,11 @@ const refresh = (refreshToken: string, audience: string | undefined, scope: stri
         })
       }
     }
-    const now = yield* epochSeconds
     const set = TokenSets.issued({
       audience: audience ?? DEFAULT_AUDIENCE,
       accessToken: tokens.access_token,
       scope: tokens.scope ?? scope,
-      expiresAt: now + (tokens.expires_in ?? 0)
+      expiresAt: sentAt + (tokens.expires_in ?? 0)
     }, scope)
     return {
       value: set,

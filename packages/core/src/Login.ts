@@ -205,6 +205,8 @@ export const completeInteractiveLogin = Effect.fn("completeInteractiveLogin")(fu
 
   const server = yield* AuthorizationServer
   const metadata = yield* server.metadata
+  // expires_in counts from the answer; from before the request the stored expiry never passes exp.
+  const now = yield* epochSeconds
   const tokens = yield* TokenEndpoint.request({
     grant_type: "authorization_code",
     code,
@@ -214,7 +216,6 @@ export const completeInteractiveLogin = Effect.fn("completeInteractiveLogin")(fu
   if (tokens.id_token === undefined) {
     return yield* new InvalidResponseError({ status: 200, message: "The token response has no id_token (was openid requested?)" })
   }
-  const now = yield* epochSeconds
   const claims = yield* IdToken.validate(tokens.id_token, server.keyFor, {
     issuer: config.issuer,
     clientId: config.clientId,

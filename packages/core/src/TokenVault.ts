@@ -102,8 +102,9 @@ export const getAccessTokenForConnection = Effect.fn("getAccessTokenForConnectio
     toRotation: (connectionTokenSet) => ({ connectionTokenSet }),
     send: (token) =>
       Effect.gen(function*() {
-        const tokens = yield* exchange(token, connection, loginHint)
+        // Counted from before the request, so the cached expiry never passes the token's real one.
         const now = yield* epochSeconds
+        const tokens = yield* exchange(token, connection, loginHint)
         const value: ConnectionTokenSet = {
           connection,
           ...(loginHint !== undefined ? { loginHint } : {}),
