@@ -144,7 +144,9 @@ const busy = (key: string, waitedMs: number) =>
     message: `The refresh lock "${key.slice(0, 12)}…" was still held after ${Duration.format(Duration.millis(waitedMs))}`
   })
 
-const ledgerKey = (refreshToken: string) => Effect.map(sha256Base64Url(refreshToken), (hash) => `rt-ledger:${hash}`)
+/** The ledger key for a refresh token's hash (the same hash keys its lock). */
+const ledgerKeyOf = (hash: string) => `rt-ledger:${hash}`
+const ledgerKey = (refreshToken: string) => Effect.map(sha256Base64Url(refreshToken), ledgerKeyOf)
 
 /** This process's locks (one semaphore per key, dropped when unused) and ledger (bounded, expiring). */
 export const makeLocal = (httpTimeoutMs: number): Coordinator => {
@@ -264,7 +266,9 @@ export const makeShared = (
       const sealed = yield* crypto.encrypt(Schema.encodeSync(Rotation)(rotation), {
         expiresAt: Math.floor(now / 1000) + LEDGER_TTL_SECONDS
       })
-      const key = yield* ledgerKey(refreshToken)
+      // One hash names both the ledger entry and the lock (see withLock's callers).
+      const lockKey = yield* sha256Base64Url(refreshToken)
+      const key = ledgerKeyOf(lockKey)
       const written = yield* Effect.either(backend.remember(key, sealed, LEDGER_TTL_SECONDS))
       if (written._tag === "Right") return
       yield* Effect.logWarning(
@@ -275,7 +279,6 @@ export const makeShared = (
       // once the backend is back. Keep trying while the entry would still live, so it lands
       // within moments of the backend's return (our lease, unreleased, holds others off meanwhile).
       const until = now + LEDGER_TTL_SECONDS * 1000
-      const lockKey = yield* sha256Base64Url(refreshToken)
       unpublished.add(lockKey)
       yield* Effect.forkDaemon(
         Effect.gen(function*() {

@@ -8,6 +8,7 @@ import { StoreError } from "../src/Errors.js"
 import * as RefreshCoordinator from "../src/RefreshCoordinator.js"
 import { makeMemoryBackend, type SessionBackendService } from "../src/SessionBackend.js"
 import * as SessionCrypto from "../src/SessionCrypto.js"
+import { sha256Base64Url } from "../src/internal/digest.js"
 
 const HTTP_TIMEOUT = 1_000
 const LEASE = RefreshCoordinator.leaseMs(HTTP_TIMEOUT)
@@ -142,5 +143,27 @@ describe("RefreshCoordinator ledger", () => {
       const coordinator = yield* instance(down)
       yield* coordinator.rememberRotation("rt-old", rotation)
       expect(yield* coordinator.recallRotation("rt-old")).toEqual(Option.some(rotation))
+    }))
+  it.effect("a rotation the backend refused is written once it is back, and its lease is kept until then", () =>
+    Effect.gen(function*() {
+      const memory = makeMemoryBackend()
+      let up = false
+      const released: Array<string> = []
+      const backend: SessionBackendService = {
+        ...memory,
+        remember: (key, value, ttl) =>
+          up ? memory.remember(key, value, ttl) : Effect.fail(new StoreError({ reason: "unavailable", message: "down" })),
+        releaseLease: (key, token) => Effect.zipRight(Effect.sync(() => released.push(key)), memory.releaseLease(key, token))
+      }
+      const [a, b] = [yield* instance(backend), yield* instance(backend)]
+      // The refresh and its rotation happen under the lock while the backend cannot store it.
+      // Callers lock on the refresh token's hash (internal/refreshUse.ts).
+      yield* a.withLock(yield* sha256Base64Url("rt-old"), a.rememberRotation("rt-old", rotation))
+      expect(yield* b.recallRotation("rt-old")).toEqual(Option.none())
+      // Releasing now would let b present the spent token: the lease is left to lapse.
+      expect(released).toEqual([])
+      up = true
+      yield* TestClock.adjust(RefreshCoordinator.LEDGER_RETRY_MS)
+      expect(yield* b.recallRotation("rt-old")).toEqual(Option.some(rotation))
     }))
 })
