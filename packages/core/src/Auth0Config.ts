@@ -19,6 +19,8 @@ import {
 } from "./Auth0ConfigRules.js"
 import { ConfigurationError, type ConfigurationIssue } from "./Errors.js"
 import { importOnce, keyProblem, type SigningKey } from "./internal/signingKey.js"
+import { ALGORITHMS as DpopAlgorithms } from "./DpopRules.js"
+import { dpopKeyProblem, makeDpopConfig, type DpopConfig } from "./internal/dpopKey.js"
 
 const Secret = Schema.String.pipe(
   Schema.minLength(32, { message: () => "must be at least 32 characters" })
@@ -91,6 +93,14 @@ export class Auth0Options extends Schema.Class<Auth0Options>("Auth0Options")({
     Schema.Literal("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"),
     { default: () => "RS256" as const }
   ),
+  /**
+   * DPoP (RFC 9449): the key that signs proofs, a private JWK or a PKCS#8 PEM, and its algorithm
+   * (default ES256). Give the same key to every instance. Off when absent. See docs/dpop.md.
+   */
+  dpop: Schema.optional(Schema.Struct({
+    privateKey: Schema.Union(Schema.String, Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+    alg: Schema.optionalWith(Schema.Literal(...DpopAlgorithms), { default: () => "ES256" as const })
+  })),
   /** Encrypts cookies. The first secret encrypts; every listed secret decrypts (rotation). */
   secret: Schema.Union(Secret, Schema.NonEmptyArray(Secret)),
   redirectUri: Schema.optional(Schema.String),
@@ -168,6 +178,8 @@ export interface ResolvedConfig {
   readonly extraAuthorizationParams: Readonly<Record<string, string>>
   /** Origins tenant-supplied URLs may use: the tenant's `origin` first, then `trustedOrigins`. */
   readonly trustedOrigins: ReadonlyArray<string>
+  /** DPoP's key and nonce cache; `undefined` when DPoP is off. */
+  readonly dpop: DpopConfig | undefined
 }
 
 export const DEFAULT_SCOPE = "openid profile email offline_access"
@@ -354,6 +366,8 @@ export const resolve = (input: unknown): Effect.Effect<ResolvedConfig, Configura
         }
       }
     }
+    const dpopProblem = options.dpop === undefined ? undefined : dpopKeyProblem(options.dpop.privateKey, options.dpop.alg)
+    if (dpopProblem !== undefined) issues.push(issue("dpop.privateKey", dpopProblem))
     if (issues.length > 0 || !("method" in clientAuth)) return yield* failAll(issues)
     return {
       options,
@@ -367,13 +381,18 @@ export const resolve = (input: unknown): Effect.Effect<ResolvedConfig, Configura
       scopes,
       myAccount: { baseUrl: `${origin}/me/v1`, audience: `${origin}/me/` },
       extraAuthorizationParams: extra,
-      trustedOrigins
+      trustedOrigins,
+      dpop: options.dpop === undefined ? undefined : makeDpopConfig(options.dpop.privateKey, options.dpop.alg)
     } satisfies ResolvedConfig
   })
 
 /** Imports a private_key_jwt key (once), so a key that does not import fails the layer's build. */
 export const importKey = (config: ResolvedConfig): Effect.Effect<ResolvedConfig, ConfigurationError> =>
-  config.clientAuth.method === "private_key_jwt" ? Effect.as(config.clientAuth.signingKey, config) : Effect.succeed(config)
+  Effect.zipRight(
+    config.clientAuth.method === "private_key_jwt" ? Effect.asVoid(config.clientAuth.signingKey) : Effect.void,
+    // The DPoP key too: a key that does not import fails the build, never a request.
+    config.dpop === undefined ? Effect.succeed(config) : Effect.as(config.dpop.key, config)
+  )
 
 /** {@link resolve}, then {@link importKey}: what the `Auth0Config` layer does. */
 export const resolveAndImport = (input: unknown): Effect.Effect<ResolvedConfig, ConfigurationError> =>

@@ -15,6 +15,7 @@ import type { ClientAuth, ResolvedConfig } from "./Auth0Config.js"
 import { Auth0Config } from "./Auth0Config.js"
 import { AuthorizationServer } from "./AuthorizationServer.js"
 import { ConfigurationError, DiscoveryError, InvalidResponseError, TokenEndpointError, TransportError } from "./Errors.js"
+import * as DpopSend from "./internal/dpopSend.js"
 import * as Http from "./internal/http.js"
 import { epochSeconds } from "./internal/time.js"
 
@@ -82,6 +83,14 @@ export const authenticate = (config: ResolvedConfig, params: Record<string, stri
     return { form, headers }
   })
 
+/** What a DPoP error code means for the app (RFC 9449 §5, §8). */
+const dpopHint = (error: string): string =>
+  error === "invalid_dpop_proof"
+    ? "; the tenant requires a valid DPoP proof (RFC 9449): configure the dpop option with the key it allows"
+    : error === "use_dpop_nonce"
+    ? "; the tenant still asked for a DPoP nonce after one retry with the nonce it gave"
+    : ""
+
 /** An OAuth error body (RFC 6749 §5.2) turned into a {@link TokenEndpointError}. */
 export const toTokenEndpointError = (response: Http.Response, what: string): TokenEndpointError => {
   const body = Http.tryParseJson(response)
@@ -97,7 +106,7 @@ export const toTokenEndpointError = (response: Http.Response, what: string): Tok
     error: error ?? (response.status >= 500 ? "server_error" : "invalid_response"),
     errorDescription: description,
     message: error
-      ? `${what} failed: ${error}${description ? ` (${description})` : ""}`
+      ? `${what} failed: ${error}${description ? ` (${description})` : ""}${dpopHint(error)}`
       : `${what} failed with status ${response.status}`
   })
 }
@@ -106,11 +115,10 @@ export const toTokenEndpointError = (response: Http.Response, what: string): Tok
 export const postAuthenticated = (url: string, params: Record<string, string>, what: string) =>
   Effect.gen(function*() {
     const config = yield* Auth0Config
-    const { form, headers } = yield* authenticate(config, params)
-    const request = HttpClientRequest.post(url, { headers, acceptJson: true }).pipe(
-      HttpClientRequest.bodyUrlParams(form)
-    )
-    const response = yield* Http.send(request, config.options.httpTimeoutMs)
+    // Built again for the one DPoP nonce retry (RFC 9449 §8), so a client assertion is fresh too.
+    const build = Effect.map(authenticate(config, params), ({ form, headers }) =>
+      HttpClientRequest.post(url, { headers, acceptJson: true }).pipe(HttpClientRequest.bodyUrlParams(form)))
+    const response = yield* DpopSend.send(config.dpop, build, { kind: "token", timeout: config.options.httpTimeoutMs })
     if (response.status < 200 || response.status >= 300) return yield* toTokenEndpointError(response, what)
     return yield* Http.parseJson(response, what)
   })

@@ -204,6 +204,11 @@ const isRetryable = (error: TransportError | RetryableStatus) =>
 export interface SendOptions {
   /** Largest body read, in bytes; default {@link MAX_BODY_BYTES}. */
   readonly maxBodyBytes?: number | undefined
+  /**
+   * Runs before each attempt and gives the request to send: a DPoP proof must be fresh per
+   * attempt (a retried GET must not repeat its `jti`, RFC 9449 §11.1).
+   */
+  readonly prepare?: ((request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientRequest.HttpClientRequest>) | undefined
 }
 
 /**
@@ -218,8 +223,12 @@ export const send = (
 ): Effect.Effect<Response, TransportError, HttpClient.HttpClient> => {
   const perAttempt = Duration.decode(timeout)
   const max = options.maxBodyBytes ?? MAX_BODY_BYTES
-  if (request.method !== "GET") return once(request, perAttempt, max)
-  return once(request, perAttempt, max).pipe(
+  const prepare = options.prepare
+  const attempt = prepare === undefined
+    ? once(request, perAttempt, max)
+    : Effect.flatMap(prepare(request), (prepared) => once(prepared, perAttempt, max))
+  if (request.method !== "GET") return attempt
+  return attempt.pipe(
     Effect.flatMap((response) =>
       response.status >= 500 ? Effect.fail(new RetryableStatus(response)) : Effect.succeed(response)
     ),
