@@ -39,13 +39,16 @@ export interface AccessToken {
   readonly scope: string
   /** Seconds since the epoch. */
   readonly expiresAt: number
+  /** `DPoP` for a DPoP-bound token, sent as `Authorization: DPoP` with a proof (RFC 9449 §7.1); else `Bearer`. */
+  readonly tokenType: "DPoP" | "Bearer"
 }
 
 const toAccessToken = (set: TokenSet): AccessToken => ({
   accessToken: set.accessToken,
   audience: set.audience,
   scope: set.scope,
-  expiresAt: set.expiresAt
+  expiresAt: set.expiresAt,
+  tokenType: set.tokenType ?? "Bearer"
 })
 
 /**
@@ -121,21 +124,24 @@ export const invalidateAccessToken = Effect.fn("invalidateAccessToken")(function
  * 401: revoked, or expired early), drops the audience's stored tokens and runs `call` once more
  * with a freshly obtained one. A second rejection is the caller's error.
  *
+ * `call` also gets the whole {@link AccessToken} (its `tokenType` says Bearer or DPoP).
+ *
  * @example
  * const items = yield* AccessToken.withAccessToken({ audience: API }, fetchItems, (e) => e.status === 401)
  */
 export const withAccessToken = <A, E, R>(
   options: GetAccessTokenOptions,
-  call: (accessToken: string) => Effect.Effect<A, E, R>,
+  call: (accessToken: string, token: AccessToken) => Effect.Effect<A, E, R>,
   isRejected: (error: E) => boolean
 ) =>
   Effect.gen(function*() {
     const first = yield* getAccessToken(options)
-    return yield* call(first.accessToken).pipe(
+    return yield* call(first.accessToken, first).pipe(
       Effect.catchIf(isRejected, () =>
         Effect.gen(function*() {
           yield* invalidateAccessToken({ audience: first.audience })
-          return yield* call((yield* getAccessToken(options)).accessToken)
+          const fresh = yield* getAccessToken(options)
+          return yield* call(fresh.accessToken, fresh)
         }))
     )
   })
@@ -198,7 +204,8 @@ const refresh = (refreshToken: string, audience: string | undefined, scope: stri
       audience: audience ?? DEFAULT_AUDIENCE,
       accessToken: tokens.access_token,
       scope: tokens.scope ?? scope,
-      expiresAt: sentAt + (tokens.expires_in ?? 0)
+      expiresAt: sentAt + (tokens.expires_in ?? 0),
+      ...TokenSets.tokenTypeField(tokens.token_type)
     }, scope)
     return {
       value: set,

@@ -118,12 +118,19 @@ const toConnection = (connection: MyAccountApi.Connection): Connection => ({
  * Runs `call` with a My Account access token for `scope` (merged with the configured scopes for
  * the My Account audience); a 401 drops that token from the session and retries once with a fresh one.
  */
-const withMyAccountToken = <A, R>(scope: string, call: (accessToken: string) => Effect.Effect<A, MyAccountApi.MyAccountError, R>) =>
+const withMyAccountToken = <A, R>(
+  scope: string,
+  call: (accessToken: MyAccountApi.Credential) => Effect.Effect<A, MyAccountApi.MyAccountError, R>
+) =>
   Effect.flatMap(Auth0Config, (config) =>
     withAccessToken(
       { audience: config.myAccount.audience, scope },
-      call,
-      (error) => error._tag === "MyAccountApiError" && error.status === 401
+      // The whole token, so a DPoP-bound one goes out with the DPoP scheme and a proof.
+      (_, token) => call(token),
+      // A fresh token cures an expired or revoked one, not a missing DPoP key or proof.
+      (error) =>
+        error._tag === "MyAccountApiError" && error.status === 401 &&
+        (error.dpopError === undefined || error.dpopError === "invalid_token")
     ))
 
 /**

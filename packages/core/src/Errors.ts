@@ -136,6 +136,12 @@ export class MyAccountApiError extends TaggedAuth0Error("MyAccountApiError")<{
   readonly detail: string
   readonly validationErrors: ReadonlyArray<{ readonly detail: string; readonly field?: string; readonly pointer?: string }>
   readonly retryAfter?: number | undefined
+  /**
+   * Set when a 401 carries a `WWW-Authenticate: DPoP` challenge (RFC 9449 §7.1): its `error`
+   * (`invalid_token`, `invalid_dpop_proof`, `use_dpop_nonce` after the one retry), or
+   * `dpop_required` when it names none.
+   */
+  readonly dpopError?: string | undefined
 }> {}
 
 /** A back-channel logout token was rejected, or back-channel logout cannot work with this store. */

@@ -28,6 +28,8 @@ import * as CallbackUrl from "./CallbackUrl.js"
 import { configuredScope, userClaims } from "./internal/claims.js"
 import * as AccessTokenAudience from "./AccessTokenAudience.js"
 import { epochSeconds } from "./internal/time.js"
+import * as DpopSend from "./internal/dpopSend.js"
+import * as TokenSets from "./TokenSets.js"
 import { missingTransactionMessage } from "./internal/hints.js"
 
 /** Authorization parameters a login may carry; SDK-owned ones (state, nonce, PKCE) are refused. */
@@ -131,6 +133,9 @@ export const startInteractiveLogin = Effect.fn("startInteractiveLogin")(function
   })
   if (audience) params["audience"] = audience
   if (max_age !== undefined) params["max_age"] = String(max_age)
+  // Binds the code to our DPoP key (RFC 9449 §10); on PAR too, where the proof also goes.
+  const dpopKey = yield* DpopSend.keyOf(config.dpop)
+  if (dpopKey !== undefined) params["dpop_jkt"] = dpopKey.thumbprint
 
   yield* (yield* TransactionStore).set({
     kind: "login",
@@ -240,7 +245,8 @@ export const completeInteractiveLogin = Effect.fn("completeInteractiveLogin")(fu
       audience,
       accessToken: tokens.access_token,
       scope: tokens.scope ?? transaction.scope,
-      expiresAt: now + (tokens.expires_in ?? 0)
+      expiresAt: now + (tokens.expires_in ?? 0),
+      ...TokenSets.tokenTypeField(tokens.token_type)
     }],
     connectionTokenSets: [],
     internal: {

@@ -12,9 +12,12 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { Auth0Config } from "./Auth0Config.js"
 import { InvalidResponseError, MyAccountApiError, TransportError } from "./Errors.js"
+import * as DpopRules from "./DpopRules.js"
+import * as DpopSend from "./internal/dpopSend.js"
 import * as Http from "./internal/http.js"
 import { tenantUrlProblem } from "./internal/tenantUrl.js"
 
@@ -24,6 +27,13 @@ export const SCOPE_CREATE = "create:me:connected_accounts"
 export const SCOPE_READ = "read:me:connected_accounts"
 /** Scope the delete endpoint requires. */
 export const SCOPE_DELETE = "delete:me:connected_accounts"
+
+/**
+ * The access token a call presents: a string is sent as Bearer; an object with `tokenType:
+ * "DPoP"` (what `getAccessToken` returns) is sent as `Authorization: DPoP` with a proof
+ * carrying `ath` (RFC 9449 §7.1).
+ */
+export type Credential = string | { readonly accessToken: string; readonly tokenType?: string | undefined }
 
 /** What every call here can fail with. */
 export type MyAccountError = MyAccountApiError | TransportError | InvalidResponseError
@@ -146,6 +156,8 @@ export const toApiError = (response: Http.Response, what: string): Effect.Effect
       : []
     const retryAfter = response.status === 429 ? parseRetryAfter(response.headers["retry-after"], now) : undefined
     const reasons = validationErrors.map((e) => e.field ? `${e.field}: ${e.detail}` : e.detail)
+    const challenge = response.status === 401 ? DpopRules.dpopChallenge(response.headers["www-authenticate"]) : Option.none()
+    const dpopError = Option.isSome(challenge) ? safe(challenge.value.error ?? "dpop_required").slice(0, 64) : undefined
     return new MyAccountApiError({
       status: response.status,
       type,
@@ -153,9 +165,12 @@ export const toApiError = (response: Http.Response, what: string): Effect.Effect
       detail,
       validationErrors,
       retryAfter,
+      ...(dpopError !== undefined ? { dpopError } : {}),
       message: `${what} failed with ${response.status} ${title}${detail ? `: ${detail}` : ""}${
         reasons.length > 0 ? ` (${reasons.join("; ")})` : ""
-      }${retryAfter !== undefined ? ` (retry after ${retryAfter} s)` : ""}`
+      }${retryAfter !== undefined ? ` (retry after ${retryAfter} s)` : ""}${
+        dpopError !== undefined ? `; the API requires DPoP (${dpopError}): a DPoP-bound token and a valid proof (RFC 9449 §7)` : ""
+      }`
     })
   })
 
@@ -166,13 +181,24 @@ const baseUrl = Effect.map(Auth0Config, (config) => ({
 
 const call = (
   build: (base: string) => HttpClientRequest.HttpClientRequest,
-  accessToken: string,
+  credential: Credential,
   what: string
 ): Effect.Effect<Http.Response, MyAccountError, Auth0Config | HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const { base, timeout } = yield* baseUrl
-    const request = build(base).pipe(HttpClientRequest.bearerToken(accessToken), HttpClientRequest.acceptJson)
-    const response = yield* Http.send(request, timeout)
+    const config = yield* Auth0Config
+    const { accessToken, tokenType } = typeof credential === "string" ? { accessToken: credential, tokenType: undefined } : credential
+    const scheme = DpopRules.authorizationScheme(tokenType)
+    const request = build(base).pipe(
+      HttpClientRequest.setHeader("authorization", `${scheme} ${accessToken}`),
+      HttpClientRequest.acceptJson
+    )
+    // A proof on every call when a key is configured (RFC 9449 §7), with `ath` for a bound token.
+    const response = yield* DpopSend.send(config.dpop, Effect.succeed(request), {
+      kind: "resource",
+      timeout,
+      accessToken: scheme === "DPoP" ? accessToken : undefined
+    })
     if (response.status < 200 || response.status >= 300) return yield* Effect.flatMap(toApiError(response, what), Effect.fail)
     return response
   })
@@ -196,7 +222,7 @@ const decode = <A, I>(schema: Schema.Schema<A, I>, response: Http.Response, what
  * answer is an {@link InvalidResponseError}.
  */
 export const connect = (
-  accessToken: string,
+  accessToken: Credential,
   body: ConnectRequest
 ): Effect.Effect<ConnectResponse, MyAccountError, Auth0Config | HttpClient.HttpClient> =>
   Effect.gen(function*() {
@@ -222,7 +248,7 @@ export const connect = (
 
 /** `POST /connected-accounts/complete`: finishes linking; any 2xx is success (scope `create:me:connected_accounts`). */
 export const complete = (
-  accessToken: string,
+  accessToken: Credential,
   body: CompleteRequest
 ): Effect.Effect<ConnectedAccount, MyAccountError, Auth0Config | HttpClient.HttpClient> =>
   Effect.flatMap(
@@ -232,7 +258,7 @@ export const complete = (
 
 /** `GET /connected-accounts/accounts`: one page of the user's connected accounts (scope `read:me:connected_accounts`). */
 export const listAccounts = (
-  accessToken: string,
+  accessToken: Credential,
   query: PageQuery & { readonly connection?: string | undefined } = {}
 ): Effect.Effect<AccountsPage, MyAccountError, Auth0Config | HttpClient.HttpClient> =>
   Effect.flatMap(
@@ -249,7 +275,7 @@ export const listAccounts = (
 
 /** `GET /connected-accounts/connections`: one page of connections enabled for Connected Accounts (scope `read:me:connected_accounts`). */
 export const listConnections = (
-  accessToken: string,
+  accessToken: Credential,
   query: PageQuery = {}
 ): Effect.Effect<ConnectionsPage, MyAccountError, Auth0Config | HttpClient.HttpClient> =>
   Effect.flatMap(
@@ -263,7 +289,7 @@ export const listConnections = (
 
 /** `DELETE /connected-accounts/accounts/{id}` (204), the id percent-encoded (scope `delete:me:connected_accounts`). */
 export const deleteAccount = (
-  accessToken: string,
+  accessToken: Credential,
   id: string
 ): Effect.Effect<void, MyAccountError, Auth0Config | HttpClient.HttpClient> =>
   Effect.asVoid(

@@ -18,7 +18,9 @@ export const TokenSet = Schema.Struct({
    */
   requestedScope: Schema.optional(Schema.String),
   /** Seconds since the epoch. */
-  expiresAt: Schema.Number
+  expiresAt: Schema.Number,
+  /** `DPoP` for a DPoP-bound token (RFC 9449 §5); absent means Bearer (sessions stored before DPoP). */
+  tokenType: Schema.optional(Schema.Literal("DPoP", "Bearer"))
 })
 export type TokenSet = typeof TokenSet.Type
 
@@ -29,7 +31,9 @@ export const ConnectionTokenSet = Schema.Struct({
   accessToken: Schema.String,
   scope: Schema.String,
   /** Seconds since the epoch. */
-  expiresAt: Schema.Number
+  expiresAt: Schema.Number,
+  /** `DPoP` for a DPoP-bound token (RFC 9449 §5); absent means Bearer. */
+  tokenType: Schema.optional(Schema.Literal("DPoP", "Bearer"))
 })
 export type ConnectionTokenSet = typeof ConnectionTokenSet.Type
 

@@ -4,8 +4,16 @@
  * @since 0.1.0
  */
 import * as Option from "effect/Option"
+import { authorizationScheme } from "./DpopRules.js"
 import * as Scopes from "./Scopes.js"
 import type { TokenSet } from "./Session.js"
+
+/**
+ * The `tokenType` member to store for a token response's `token_type`: `{ tokenType: "DPoP" }`
+ * for a DPoP-bound token (RFC 9449 §5), nothing for Bearer (a stored set without it is Bearer).
+ */
+export const tokenTypeField = (tokenType: string | undefined): { readonly tokenType?: "DPoP" } =>
+  authorizationScheme(tokenType) === "DPoP" ? { tokenType: "DPoP" } : {}
 
 /** Whether the token is still usable at `nowSeconds`, counting `leewaySeconds` as expired. */
 export const isFresh = (set: { readonly expiresAt: number }, nowSeconds: number, leewaySeconds: number): boolean =>

@@ -41,13 +41,16 @@ export interface ConnectionAccessToken {
   readonly scope: string
   /** Seconds since the epoch. */
   readonly expiresAt: number
+  /** `DPoP` when Auth0 bound the token to the DPoP key (RFC 9449 §5), else `Bearer`. */
+  readonly tokenType: "DPoP" | "Bearer"
 }
 
 const toResult = (set: ConnectionTokenSet): ConnectionAccessToken => ({
   accessToken: set.accessToken,
   connection: set.connection,
   scope: set.scope,
-  expiresAt: set.expiresAt
+  expiresAt: set.expiresAt,
+  tokenType: set.tokenType ?? "Bearer"
 })
 
 const sameTarget = (set: ConnectionTokenSet, connection: string, loginHint: string | undefined) =>
@@ -110,7 +113,8 @@ export const getAccessTokenForConnection = Effect.fn("getAccessTokenForConnectio
           ...(loginHint !== undefined ? { loginHint } : {}),
           accessToken: tokens.access_token,
           scope: tokens.scope ?? "",
-          expiresAt: now + (tokens.expires_in ?? 0)
+          expiresAt: now + (tokens.expires_in ?? 0),
+          ...TokenSets.tokenTypeField(tokens.token_type)
         }
         return { value, refreshToken: tokens.refresh_token }
       }),
