@@ -10,6 +10,7 @@ import { errorPage, loginPage, messagePage, pageMessage } from "./internal/Pages
 import { makeProvider, OIDC_SCOPES, withOfflineAccessPrompt } from "./internal/Provider.js"
 import { resolveOrigin, type Fault, type ResolvedClient, type State, type UserRecord } from "./internal/State.js"
 import { handleRefreshGrant, handleTokenVaultGrant, TOKEN_VAULT_GRANT } from "./internal/TokenEndpoint.js"
+import { checkTokenRequest, makeDpopState, type DpopOptions } from "./internal/Dpop.js"
 
 /**
  * An application registered in the emulated tenant. Any `{origin}` inside an audience is replaced by
@@ -46,6 +47,13 @@ export interface EmulatorOptions {
   myAccountRateLimit?: { limit: number; windowSeconds: number }
   /** Upstream IdPs for Connected Accounts; default ["google-oauth2", "github"]. */
   connections?: string[]
+  /**
+   * DPoP (RFC 9449), always accepted: `required` makes the token endpoint refuse requests
+   * without a proof, `requireNonce` makes every proof need a nonce the emulator issued,
+   * `requiredByApis` makes the My Account API and the fake third-party API accept only
+   * DPoP-bound tokens with a valid proof.
+   */
+  dpop?: DpopOptions
 }
 
 /** Options to build a (possibly broken) back-channel logout token. Every default makes a valid token. */
@@ -122,6 +130,8 @@ export interface Emulator {
   /** Requests seen for a path (and below it); for /oauth/token optionally per grant_type. */
   requestCount(path: string, grantType?: string): number
   resetCounts(): void
+  /** DPoP nonce challenges (`use_dpop_nonce` with a `DPoP-Nonce`) sent for a path and below it. */
+  dpopNonceChallenges(path: string): number
   /**
    * Options for the SDK (`new ServerClient(...)`, `Auth0.layer(...)`) that make it a client of this
    * emulator: `domain` is the loopback origin, so `allowInsecureHttp` is on, and cookies are not
@@ -275,7 +285,8 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     faults: [],
     counts: new Map(),
     rateLimit: options.myAccountRateLimit,
-    rateWindow: { start: Date.now(), count: 0 }
+    rateWindow: { start: Date.now(), count: 0 },
+    dpop: makeDpopState(options.dpop)
   }
 
   const provider = makeProvider(state, key)
@@ -455,7 +466,13 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
       return total
     },
 
-    resetCounts: () => state.counts.clear(),
+    resetCounts: () => {
+      state.counts.clear()
+      state.dpop.challenges.clear()
+    },
+
+    dpopNonceChallenges: (path) =>
+      [...state.dpop.challenges].reduce((total, [p, n]) => (underPath(p, path) ? total + n : total), 0),
 
     sdkOptions: (options = {}) => {
       const client = clients.get(options.clientId ?? firstClient.clientId)
@@ -558,11 +575,14 @@ const handle = async (
       return sendOAuthError(res, auth.status, auth.error, auth.description, auth.basic ? { "www-authenticate": 'Basic realm="auth0-emulator"' } : {})
     }
     const grantType = params.get("grant_type")
+    const ownGrant = grantType === "refresh_token" || grantType === TOKEN_VAULT_GRANT
+    const dpop = path === "/oauth/token" ? await checkTokenRequest(state.dpop, req, res, state.origin, path, ownGrant) : { jkt: undefined }
+    if (dpop === undefined) return
     if (path === "/oauth/token" && grantType === "refresh_token") {
-      return handleRefreshGrant(state, provider, key, auth.client, params, res)
+      return handleRefreshGrant(state, provider, key, auth.client, params, res, dpop.jkt)
     }
     if (path === "/oauth/token" && grantType === TOKEN_VAULT_GRANT) {
-      return handleTokenVaultGrant(state, provider, auth.client, params, res)
+      return handleTokenVaultGrant(state, provider, auth.client, params, res, dpop.jkt)
     }
     if (path === "/oauth/par") withOfflineAccessPrompt(params)
     for (const name of CLIENT_AUTH_PARAMS) params.delete(name)
@@ -577,7 +597,7 @@ const handle = async (
 
   if (await handleMyAccount(state, key, req, res, url, raw)) return
   if (path === "/connect") return handleConnectPage(state, req, res, url, raw)
-  if (path.startsWith("/thirdparty/") && handleThirdPartyApi(state, req, res, url)) return
+  if (path.startsWith("/thirdparty/") && (await handleThirdPartyApi(state, req, res, url))) return
   if (path === "/v2/logout" && method === "GET") return handleV2Logout(state, res, url)
   if (path.startsWith("/u/login/")) return handleLoginInteraction(state, provider, findUser, req, res, raw)
   if (path === "/avatar.png") return sendText(res, 404, "", "image/png")

@@ -11,6 +11,7 @@ import {
   sendProblem,
   type ValidationError
 } from "./Http.js"
+import { boundJkt, checkResource } from "./Dpop.js"
 import { connectPage, errorPage } from "./Pages.js"
 import type { ConnectedAccount, State } from "./State.js"
 
@@ -85,7 +86,7 @@ const authorize = async (
   scope: string
 ): Promise<{ sub: string; clientId: string | undefined } | undefined> => {
   const header = req.headers.authorization ?? ""
-  const match = /^(?:Bearer|DPoP) (.+)$/i.exec(header)
+  const match = /^(Bearer|DPoP) (.+)$/i.exec(header)
   if (!match) {
     sendProblem(res, 401, "Unauthorized", "Missing bearer token", {
       headers: { "www-authenticate": 'Bearer realm="my-account"' }
@@ -95,7 +96,7 @@ const authorize = async (
   let payload: jose.JWTPayload
   try {
     payload = (
-      await jose.jwtVerify(match[1]!, key.publicKey, {
+      await jose.jwtVerify(match[2]!, key.publicKey, {
         issuer: state.issuer,
         audience: state.myAccountAudience,
         algorithms: ["RS256"],
@@ -106,6 +107,11 @@ const authorize = async (
     sendProblem(res, 401, "Unauthorized", `Invalid token: ${error instanceof Error ? error.message : String(error)}`, {
       headers: { "www-authenticate": 'Bearer realm="my-account", error="invalid_token"' }
     })
+    return undefined
+  }
+  const dpop = await checkResource(state.dpop, req, state.origin, { scheme: match[1]!, token: match[2]!, jkt: boundJkt(payload) })
+  if (!dpop.ok) {
+    sendProblem(res, dpop.status, "Unauthorized", dpop.description, { headers: dpop.headers })
     return undefined
   }
   const scopes = typeof payload["scope"] === "string" ? payload["scope"].split(" ") : []
@@ -453,13 +459,21 @@ export const handleConnectPage = (state: State, req: IncomingMessage, res: Serve
  * A fake third-party API at `/thirdparty/{connection}/{resource}/...`: accepts only Token Vault tokens for
  * that connection, and only when one of the token's scopes mentions `{resource}` (e.g. `calendar`).
  */
-export const handleThirdPartyApi = (state: State, req: IncomingMessage, res: ServerResponse, url: URL): boolean => {
+export const handleThirdPartyApi = async (state: State, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
   const match = /^\/thirdparty\/([^/]+)\/([^/]+)(\/.*)?$/.exec(url.pathname)
   if (!match) return false
   const connection = decodeURIComponent(match[1]!)
   const resource = decodeURIComponent(match[2]!)
-  const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? "")?.[1]
+  const presented = /^(Bearer|DPoP) (.+)$/i.exec(req.headers.authorization ?? "")
+  const bearer = presented?.[2]
   const token = bearer ? state.vaultTokens.get(bearer) : undefined
+  if (presented && token) {
+    const dpop = await checkResource(state.dpop, req, state.origin, { scheme: presented[1]!, token: bearer!, jkt: token.jkt })
+    if (!dpop.ok) {
+      sendJson(res, dpop.status, { error: "invalid_token", error_description: dpop.description }, dpop.headers)
+      return true
+    }
+  }
   if (!token || token.expiresAt < nowSeconds() || token.connection !== connection) {
     sendJson(
       res,

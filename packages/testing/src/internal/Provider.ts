@@ -80,7 +80,8 @@ export const makeProvider = (state: State, key: TenantKey): Provider => {
       redirect_uris: client.redirectUris,
       post_logout_redirect_uris: client.postLogoutRedirectUris ?? [],
       grant_types: ["authorization_code", "refresh_token"],
-      response_types: ["code"]
+      response_types: ["code"],
+      dpop_bound_access_tokens: state.dpop.required
     })),
     adapter: makeMemoryAdapter(),
     jwks: { keys: [key.privateJwk as never] },
@@ -141,8 +142,11 @@ export const makeProvider = (state: State, key: TenantKey): Provider => {
       ctx.type = "html"
       ctx.body = errorPage(out.error, out.error_description ?? "")
     },
+    enabledJWA: { dPoPSigningAlgValues: ["ES256", "EdDSA", "Ed25519", "RS256", "PS256"] },
     features: {
       devInteractions: { enabled: false },
+      // RFC 9449; the nonce secret is shared with internal/Dpop.ts, so one nonce serves the origin.
+      dPoP: { enabled: true, nonceSecret: state.dpop.nonceSecret, requireNonce: () => state.dpop.requireNonce },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       revocation: { enabled: true },
       userinfo: { enabled: true },

@@ -1,4 +1,5 @@
 import type { EmulatorClient } from "../Emulator.js"
+import type { DpopState } from "./Dpop.js"
 
 /** A user of the tenant: `sub` plus the OIDC claims returned for it. */
 export interface UserRecord {
@@ -50,6 +51,8 @@ export interface VaultToken {
   readonly connection: string
   readonly scopes: ReadonlyArray<string>
   readonly expiresAt: number
+  /** Thumbprint of the DPoP key the token is bound to (RFC 9449 §6), if any. */
+  readonly jkt?: string | undefined
 }
 
 export interface Fault {
@@ -88,6 +91,8 @@ export interface State {
   readonly counts: Map<string, number>
   readonly rateLimit: { readonly limit: number; readonly windowSeconds: number } | undefined
   rateWindow: { start: number; count: number }
+  /** DPoP switches, nonces, seen proofs and challenge counts. */
+  readonly dpop: DpopState
 }
 
 export const resolveOrigin = (value: string, origin: string): string => value.split("{origin}").join(origin)

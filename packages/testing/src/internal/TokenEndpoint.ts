@@ -103,7 +103,8 @@ export const handleRefreshGrant = async (
   key: TenantKey,
   client: ResolvedClient,
   params: URLSearchParams,
-  res: ServerResponse
+  res: ServerResponse,
+  jkt?: string | undefined
 ): Promise<void> => {
   const value = params.get("refresh_token")
   if (!value) return sendOAuthError(res, 400, "invalid_request", "Missing required parameter: refresh_token")
@@ -153,7 +154,9 @@ export const handleRefreshGrant = async (
         scope,
         iat,
         exp,
-        jti: randomId(16)
+        jti: randomId(16),
+        // Bound to the proof's key (RFC 9449 §6.1).
+        ...(jkt !== undefined ? { cnf: { jkt } } : {})
       },
       "at+jwt"
     )
@@ -166,7 +169,8 @@ export const handleRefreshGrant = async (
       grantId: grant.grantId,
       gty: "refresh_token",
       scope: oidcScopes.join(" "),
-      ...(grant.sid ? { sid: grant.sid } : {})
+      ...(grant.sid ? { sid: grant.sid } : {}),
+      ...(jkt !== undefined ? { jkt } : {})
     })
     accessToken = await at.save()
   }
@@ -175,7 +179,7 @@ export const handleRefreshGrant = async (
     access_token: accessToken,
     scope,
     expires_in: state.accessTokenTtl,
-    token_type: "Bearer"
+    token_type: jkt !== undefined ? "DPoP" : "Bearer"
   }
   if (oidcScopes.includes("openid")) {
     body["id_token"] = await signJwt(key, {
@@ -207,7 +211,8 @@ export const handleTokenVaultGrant = async (
   provider: Provider,
   client: ResolvedClient,
   params: URLSearchParams,
-  res: ServerResponse
+  res: ServerResponse,
+  jkt?: string | undefined
 ): Promise<void> => {
   const subjectTokenType = params.get("subject_token_type")
   if (subjectTokenType !== REFRESH_TOKEN_TYPE) {
@@ -236,11 +241,12 @@ export const handleTokenVaultGrant = async (
     sub: account.sub,
     connection,
     scopes: account.scopes,
-    expiresAt: nowSeconds() + ttl
+    expiresAt: nowSeconds() + ttl,
+    ...(jkt !== undefined ? { jkt } : {})
   })
   sendJson(res, 200, {
     access_token: token,
-    token_type: "Bearer",
+    token_type: jkt !== undefined ? "DPoP" : "Bearer",
     expires_in: ttl,
     scope: account.scopes.join(" "),
     issued_token_type: FEDERATED_TOKEN_TYPE
