@@ -10,7 +10,7 @@ import { errorPage, loginPage, messagePage, pageMessage } from "./internal/Pages
 import { makeProvider, OIDC_SCOPES, withOfflineAccessPrompt } from "./internal/Provider.js"
 import { resolveOrigin, type Fault, type ResolvedClient, type State, type UserRecord } from "./internal/State.js"
 import { handleRefreshGrant, handleTokenVaultGrant, TOKEN_VAULT_GRANT } from "./internal/TokenEndpoint.js"
-import { checkTokenRequest, makeDpopState, type DpopOptions } from "./internal/Dpop.js"
+import { checkTokenRequest, countProviderChallenges, makeDpopState, type DpopOptions } from "./internal/Dpop.js"
 
 /**
  * An application registered in the emulated tenant. Any `{origin}` inside an audience is replaced by
@@ -592,6 +592,7 @@ const handle = async (
     if (path === "/oauth/token" && grantType === "authorization_code") {
       await reportLoginScopes(provider, params.get("code") ?? "", res)
     }
+    countProviderChallenges(state.dpop, res, path)
     return void providerCallback(withBody(req, params.toString()), res)
   }
 

@@ -234,3 +234,12 @@ export const checkTokenRequest = async (
   }
   return { jkt: check.jkt }
 }
+
+/** Counts the nonce challenges oidc-provider answers with (400 `use_dpop_nonce` carrying a `DPoP-Nonce`, RFC 9449 §8). */
+export const countProviderChallenges = (dpop: DpopState, res: ServerResponse, path: string): void => {
+  res.once("finish", () => {
+    if (res.statusCode === 400 && res.getHeader("dpop-nonce") !== undefined) {
+      dpop.challenges.set(path, (dpop.challenges.get(path) ?? 0) + 1)
+    }
+  })
+}
