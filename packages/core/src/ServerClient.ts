@@ -20,6 +20,7 @@ import { Auth0Config, type Auth0Input, importKey, resolve } from "./Auth0Config.
 import { AuthorizationServer } from "./AuthorizationServer.js"
 import * as BackchannelLogoutFlow from "./BackchannelLogout.js"
 import * as ConnectedAccountsFlow from "./ConnectedAccounts.js"
+import * as DpopFlow from "./Dpop.js"
 import { type ConfigurationError, InvalidArgumentError, type MissingSessionError, type StoreError } from "./Errors.js"
 import * as LoginFlow from "./Login.js"
 import * as LogoutFlow from "./Logout.js"
@@ -399,6 +400,38 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
     storeOptions: StoreOptions
   ): Promise<TokenVaultFlow.ConnectionAccessToken> {
     return this.run(TokenVaultFlow.getAccessTokenForConnection(options), storeOptions)
+  }
+
+  // DPoP
+
+  /**
+   * A DPoP proof (RFC 9449 §4.2) for a request to your own API: send it as the `DPoP` header,
+   * with `Authorization: DPoP <token>` for a DPoP-bound token (`tokenType` of `getAccessToken`).
+   * Without `nonce`, the latest `DPoP-Nonce` seen from the URL's origin goes in.
+   *
+   * @throws {InvalidArgumentError} `method` or `url` is malformed
+   * @throws {ConfigurationError} the `dpop` option is not set
+   * @example
+   * const proof = await auth0.generateDpopProof({ method: "GET", url: "https://api.example.com/items", accessToken })
+   */
+  generateDpopProof(options: DpopFlow.GenerateProofOptions): Promise<string> {
+    return this.#settle(DpopFlow.generateProof(options))
+  }
+
+  /**
+   * Calls your own API with an access token from the session (`getAccessToken` for `audience`
+   * and `scope`): `Authorization: DPoP` and a proof for a DPoP-bound token, Bearer otherwise;
+   * one retry when the API asks for a DPoP nonce. Any other answer is returned as it came.
+   *
+   * @throws {MissingSessionError} the user is not logged in
+   * @throws {AccessTokenError} no access token can be had for the API
+   * @throws {TransportError} the API did not answer
+   * @example
+   * const response = await auth0.fetchWithAccessToken({ url: "https://api.example.com/items", audience: "https://api.example.com" }, storeOptions)
+   * if (response.status === 200) console.log(JSON.parse(response.body))
+   */
+  fetchWithAccessToken(options: DpopFlow.FetchWithAccessTokenOptions, storeOptions: StoreOptions): Promise<DpopFlow.ApiResponse> {
+    return this.run(DpopFlow.fetchWithAccessToken(options), storeOptions)
   }
 
   /**
