@@ -94,11 +94,16 @@ export const tokenRequest = (emulator: Emulator, params: Record<string, string>,
     body: new URLSearchParams(params).toString()
   })
 
-export const refresh = (emulator: Emulator, refreshToken: string, extra: Record<string, string> = {}) =>
+export const refresh = (
+  emulator: Emulator,
+  refreshToken: string,
+  extra: Record<string, string> = {},
+  headers: Record<string, string> = {}
+) =>
   tokenRequest(emulator, {
     grant_type: "refresh_token",
     refresh_token: refreshToken,
     client_id: emulator.clientId,
     client_secret: emulator.clientSecret ?? "",
     ...extra
-  })
+  }, headers)
