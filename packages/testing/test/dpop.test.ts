@@ -82,7 +82,7 @@ describe("DPoP at the token endpoint (nonce and proof required)", () => {
     const htu = `${emulator.origin}/oauth/token`
     const nonce = (await tokenError(await refresh(emulator, refreshToken, {}, { dpop: await proof(key, { htu }) }))).nonce!
     const good = await proof(key, { htu, nonce })
-    const [h, p, s] = good.split(".")
+    const [h, , s] = good.split(".")
     const tampered = `${h}.${Buffer.from(JSON.stringify({ ...jose.decodeJwt(good), htm: "GET" })).toString("base64url")}.${s}`
     const cases: Array<[string, string]> = [
       [tampered, "invalid DPoP proof"],
