@@ -48,11 +48,13 @@ type Auth = "client_secret_post" | "client_secret_basic" | "private_key_jwt"
 let privatePem = ""
 let privateJwkD = ""
 let logoutToken = ""
+let dpopJwk: jose.JWK = {}
 
 beforeAll(async () => {
   const { privateKey } = await jose.generateKeyPair("RS256", { extractable: true })
   privatePem = await jose.exportPKCS8(privateKey)
   privateJwkD = String((await jose.exportJWK(privateKey)).d)
+  dpopJwk = await jose.exportJWK((await jose.generateKeyPair("ES256", { extractable: true })).privateKey)
   logoutToken = await new jose.SignJWT({ events: { "http://schemas.openid.net/event/backchannel-logout": {} }, sid: "sid-1", jti: "jti-1" })
     .setProtectedHeader({ alg: "RS256", typ: "logout+jwt", kid: "attacker" })
     .setIssuer("https://example.invalid/")
@@ -72,7 +74,9 @@ const options = (origin: string, auth: Auth) => ({
   cookie: { secure: false },
   ...(auth === "private_key_jwt"
     ? { clientAuthMethod: auth, clientAssertionSigningKey: privatePem }
-    : { clientAuthMethod: auth, clientSecret: CLIENT_SECRET })
+    : { clientAuthMethod: auth, clientSecret: CLIENT_SECRET }),
+  // DPoP on for one of the auth methods: proofs (with ath) on every call, the key configured.
+  ...(auth === "client_secret_basic" ? { dpop: { privateKey: dpopJwk } } : {})
 })
 
 const layerFor = (origin: string, auth: Auth) =>
@@ -170,11 +174,14 @@ const secrets = (tenant: HostileTenant | undefined): Array<string> => {
     ID_TOKEN,
     logoutToken,
     privateJwkD,
+    String(dpopJwk.d ?? "dpop-key-not-generated"),
     ...privatePem.split("\n").filter((line) => line.length >= 40)
   ]
   for (const request of tenant?.seen ?? []) {
     const authorization = request.headers["authorization"]
     if (authorization) known.push(authorization.split(" ")[1] ?? authorization)
+    const proof = request.headers["dpop"]
+    if (typeof proof === "string") known.push(proof, ...proof.split("."))
     const type = String(request.headers["content-type"] ?? "")
     if (type.startsWith("application/x-www-form-urlencoded")) {
       for (const [key, value] of new URLSearchParams(request.body)) if (SENSITIVE.has(key)) known.push(value)
@@ -250,6 +257,8 @@ describe("no secret in any error (CWE-532)", () => {
           expect(sent.length).toBeGreaterThan(0)
           if (credential) expect(sent.some((r) => new URLSearchParams(r.body).has(credential))).toBe(true)
           else expect(sent.every((r) => String(r.headers["authorization"]).startsWith("Basic "))).toBe(true)
+          // With DPoP on (basic), every token request carried a proof, and it is among the secrets checked.
+          if (auth === "client_secret_basic") expect(sent.every((r) => typeof r.headers["dpop"] === "string")).toBe(true)
           expect(known.length).toBeGreaterThan(12)
           if (mode === "redirect-307") expect(tenant.count("/trap")).toBe(0)
         }).pipe(Effect.ensuring(Effect.sync(() => {
