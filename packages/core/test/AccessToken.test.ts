@@ -38,7 +38,7 @@ describe("getAccessToken", () => {
       yield* logIn({ idToken: "stored-id-token" })
       tenant.answer("/oauth/token", () => json(200, { access_token: "at-x", token_type: "Bearer", expires_in: 600 }))
       const token = yield* AccessToken.getAccessToken({ audience: API, scope: "read:x" })
-      expect(token).toEqual({ accessToken: "at-x", audience: API, scope: "read:x", expiresAt: 600 })
+      expect(token).toEqual({ accessToken: "at-x", audience: API, scope: "read:x", expiresAt: 600, tokenType: "Bearer" })
       const stored = yield* session
       expect(stored.idToken).toBe("stored-id-token")
       expect(stored.refreshToken).toBe("rt-1")

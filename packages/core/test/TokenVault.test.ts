@@ -38,7 +38,8 @@ describe("TokenVault.getAccessTokenForConnection", () => {
           accessToken: "fat-1",
           connection: "google-oauth2",
           scope: "https://www.googleapis.com/auth/calendar",
-          expiresAt: 1000 + 3600
+          expiresAt: 1000 + 3600,
+          tokenType: "Bearer"
         })
         const form = Object.fromEntries(new URLSearchParams(tenant.seen.find((r) => r.url.pathname === "/oauth/token")!.body))
         expect(form).toEqual({
