@@ -19,7 +19,7 @@ export const AUDIENCES = ["https://api.example.com", "https://billing.example.co
 export const CONNECTION = "google-oauth2"
 
 /** Deterministic bytes (xorshift32): the same "random" signatures every run. */
-const seededBytes = (seed: number, length: number): Uint8Array => {
+export const seededBytes = (seed: number, length: number): Uint8Array => {
   const out = new Uint8Array(length)
   let x = seed >>> 0 || 1
   for (let i = 0; i < length; i++) {
