@@ -28,6 +28,7 @@ import { Auth0Config, type ResolvedConfig } from "./Auth0Config.js"
 import * as CookieChunks from "./CookieChunks.js"
 import * as CookieNames from "./CookieNames.js"
 import { BackchannelLogoutError, StoreError } from "./Errors.js"
+import * as BeforeSessionSaved from "./internal/beforeSessionSaved.js"
 import { type CookieJar, type CookieOptions, RequestCookies } from "./RequestCookies.js"
 import { SessionData } from "./Session.js"
 import { SessionCrypto } from "./SessionCrypto.js"
@@ -229,7 +230,8 @@ export const make: Effect.Effect<StateStoreService, never, Auth0Config | Session
         clearCookies(jar, name, cookie)
         return
       }
-      const encoded = yield* encodeSession(data).pipe(
+      const kept = yield* BeforeSessionSaved.apply(config.options.beforeSessionSaved, data)
+      const encoded = yield* encodeSession(kept).pipe(
         Effect.mapError((error) =>
           new StoreError({ reason: "corrupt", message: `Session cannot be encoded: ${error.message}`, cause: error })
         )
