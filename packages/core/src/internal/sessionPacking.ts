@@ -28,17 +28,35 @@ type Packed = string | readonly [string, string, string]
 const utf8 = new TextEncoder()
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true })
 
+interface BufferLike {
+  readonly from: (input: string | Uint8Array, encoding?: string) => Uint8Array & { readonly toString: (encoding: string) => string }
+}
+/** Node's, Bun's and Deno's `Buffer` codes base64url natively, about five times faster than a JS loop; elsewhere, effect's `Encoding`. */
+const NativeBuffer = (globalThis as { readonly Buffer?: BufferLike }).Buffer
+
+/** UTF-8 text as base64url without padding. */
+const textToBase64Url = (text: string): string =>
+  NativeBuffer ? NativeBuffer.from(text, "utf8").toString("base64url") : Encoding.encodeBase64Url(utf8.encode(text))
+
+/** The bytes of a base64url segment (canonical or not: `segmentText` re-encodes to check). */
+const base64UrlBytes = (segment: string): Uint8Array | undefined => {
+  if (!/^[A-Za-z0-9_-]*$/.test(segment)) return undefined
+  if (NativeBuffer) return NativeBuffer.from(segment, "base64url")
+  const bytes = Encoding.decodeBase64Url(segment)
+  return Either.isLeft(bytes) ? undefined : bytes.right
+}
+
 /** A base64url segment as text, if it re-encodes to exactly the same characters. */
 const segmentText = (segment: string): string | undefined => {
-  const bytes = Encoding.decodeBase64Url(segment)
-  if (Either.isLeft(bytes)) return undefined
+  const bytes = base64UrlBytes(segment)
+  if (bytes === undefined) return undefined
   let text: string
   try {
-    text = utf8Decoder.decode(bytes.right)
+    text = utf8Decoder.decode(bytes)
   } catch {
     return undefined
   }
-  return Encoding.encodeBase64Url(utf8.encode(text)) === segment ? text : undefined
+  return textToBase64Url(text) === segment ? text : undefined
 }
 
 /** A JWS compact token as `[header, payload, signature]` (texts, then base64url), or the token unchanged. */
@@ -56,7 +74,7 @@ const isPackedToken = (value: unknown): value is readonly [string, string, strin
 /** The token `packToken` packed; anything else unchanged (the session decode judges it). */
 export const unpackToken = (value: unknown): unknown =>
   isPackedToken(value)
-    ? `${Encoding.encodeBase64Url(utf8.encode(value[0]))}.${Encoding.encodeBase64Url(utf8.encode(value[1]))}.${value[2]}`
+    ? `${textToBase64Url(value[0])}.${textToBase64Url(value[1])}.${value[2]}`
     : value
 
 /** Whether two JSON values are equal (objects by keys, in any order). */
