@@ -107,7 +107,7 @@ const main = async () => {
     process.stderr.write(`round ${round + 1}/${ROUNDS}: ${all.length} cases, ${perRound} ms each\n`)
     const order = ColdStart.shuffle(all)
     const bench = new Bench({ time: perRound, warmupTime: Math.round(perRound / 4), throws: true })
-    for (const item of order) bench.add(`${item.sdk}: ${item.label}`, item.run)
+    for (const item of order) bench.add(`${item.group} ${item.sdk}: ${item.label}`, item.run)
     await bench.run()
     bench.tasks.forEach((task, index) => {
       const result = task.result

@@ -22,8 +22,10 @@ const through = (value: unknown) => SessionPacking.unpack(JSON.parse(JSON.string
 const decode = Schema.decodeUnknownSync(SessionData)
 const encode = Schema.encodeSync(SessionData)
 
+// `__proto__` is left out: the session Schema drops it from `user`, so such a user is (rightly)
+// stored beside the ID token instead of rebuilt from it; the first property covers that case.
 const claimsArb = FastCheck.dictionary(
-  FastCheck.stringMatching(/^[a-z_]{1,10}$/),
+  FastCheck.stringMatching(/^[a-z_]{1,10}$/).filter((key) => key !== "__proto__"),
   FastCheck.jsonValue({ maxDepth: 2 }).map(normalize),
   { maxKeys: 8 }
 )
