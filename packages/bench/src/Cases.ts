@@ -19,10 +19,12 @@ import {
   startDiscoveryServer,
   tamper
 } from "./Fixtures.js"
+import { AUDIENCES, type Floor, makeFloor, realisticSession } from "./Realistic.js"
 import { makeOursRaw, makeReference, oursOptions, type OursRaw, type Reference, setThroughFacade } from "./Subjects.js"
 
-export type Group = "read" | "write" | "login" | "bad-cookie"
-export type Sdk = "reference" | "ours"
+export type Group = "read" | "write" | "login" | "bad-cookie" | "mrrt-read" | "mrrt-write" | "mrrt-token"
+/** `floor`: the bare jose JWE of the same session (see `Realistic.makeFloor`). */
+export type Sdk = "reference" | "ours" | "floor"
 
 /** One timed body. Write bodies resolve with what they wrote (a response, or Set-Cookie values), for the test. */
 export interface Case {
@@ -45,6 +47,13 @@ export interface Context {
   readonly referenceCookie: string
   readonly oursTampered: string
   readonly referenceTampered: string
+  /** The realistic MRRT session (issue 15), written through each SDK's own store. */
+  readonly realistic: {
+    readonly data: SessionData
+    readonly oursCookie: string
+    readonly referenceCookie: string
+    readonly floor: Floor
+  }
   readonly close: () => Promise<void>
 }
 
@@ -63,6 +72,18 @@ export const setup = async (): Promise<Context> => {
   await reference.stateStore.set(SESSION_COOKIE, data, false, referenceWrite)
   const referenceCookie = cookieHeaderFrom(setCookies(referenceWrite.res))
 
+  const realisticData = realisticSession(Date.now() / 1000) as SessionData
+  const oursRealistic = nodeRequest(undefined)
+  await setThroughFacade(ours, realisticData, oursRealistic)
+  const referenceRealistic = nodeRequest(undefined)
+  await reference.stateStore.set(SESSION_COOKIE, realisticData as never, false, referenceRealistic)
+  const realistic = {
+    data: realisticData,
+    oursCookie: cookieHeaderFrom(setCookies(oursRealistic.res)),
+    referenceCookie: cookieHeaderFrom(setCookies(referenceRealistic.res)),
+    floor: await makeFloor(realisticData)
+  }
+
   // Discovery is fetched once here; the timed logins must find it cached.
   await ours.startInteractiveLogin(undefined, nodeRequest(undefined))
   await oursFixed.getSession(nodeRequest(oursCookie))
@@ -79,6 +100,7 @@ export const setup = async (): Promise<Context> => {
     referenceCookie,
     oursTampered: tamper(oursCookie),
     referenceTampered: tamper(referenceCookie),
+    realistic,
     close: async () => {
       await Promise.all([ours.dispose(), oursFixed.dispose(), raw.dispose()])
       await server.close()
@@ -139,7 +161,55 @@ export const cases = (ctx: Context): ReadonlyArray<Case> => {
       run: () => settle(reference.client.getSession(nodeRequest(ctx.referenceTampered)))
     },
     { group: "bad-cookie", sdk: "ours", label: "getSession (facade), tampered cookie", run: () => ours.getSession(nodeRequest(ctx.oursTampered)) },
-    { group: "bad-cookie", sdk: "ours", label: "UserSession.getSession (raw Effect), tampered", run: () => raw.getSession(ctx.oursTampered) }
+    { group: "bad-cookie", sdk: "ours", label: "UserSession.getSession (raw Effect), tampered", run: () => raw.getSession(ctx.oursTampered) },
+    ...realisticCases(ctx)
+  ]
+}
+
+/** The same three jobs on the realistic MRRT session, each beside the jose floor where it has one. */
+const realisticCases = (ctx: Context): ReadonlyArray<Case> => {
+  const { ours, raw, reference } = ctx
+  const { data, oursCookie, referenceCookie, floor } = ctx.realistic
+  const audience = AUDIENCES[1]
+  return [
+    { group: "mrrt-read", sdk: "reference", label: "getSession", run: () => reference.client.getSession(nodeRequest(referenceCookie)) },
+    { group: "mrrt-read", sdk: "ours", label: "getSession (facade)", run: () => ours.getSession(nodeRequest(oursCookie)) },
+    { group: "mrrt-read", sdk: "ours", label: "UserSession.getSession (raw Effect)", run: () => raw.getSession(oursCookie) },
+    { group: "mrrt-read", sdk: "floor", label: "compactDecrypt + JSON.parse", run: floor.decrypt },
+
+    {
+      group: "mrrt-write",
+      sdk: "reference",
+      label: "StatelessStateStore.set",
+      run: () => {
+        const request = nodeRequest(referenceCookie)
+        return reference.stateStore.set(SESSION_COOKIE, data as never, false, request).then(() => request.res)
+      }
+    },
+    {
+      group: "mrrt-write",
+      sdk: "ours",
+      label: "StateStore.set (facade run)",
+      run: () => {
+        const request = nodeRequest(oursCookie)
+        return setThroughFacade(ours, data, request).then(() => request.res)
+      }
+    },
+    { group: "mrrt-write", sdk: "ours", label: "StateStore.set (raw Effect)", run: () => raw.setSession(data, oursCookie) },
+    { group: "mrrt-write", sdk: "floor", label: "JSON.stringify + CompactEncrypt", run: floor.encrypt },
+
+    {
+      group: "mrrt-token",
+      sdk: "reference",
+      label: `getAccessToken (cached, 2nd of 3 audiences)`,
+      run: () => reference.client.getAccessToken({ audience }, nodeRequest(referenceCookie))
+    },
+    {
+      group: "mrrt-token",
+      sdk: "ours",
+      label: `getAccessToken (facade, cached, 2nd of 3 audiences)`,
+      run: () => ours.getAccessToken({ audience }, nodeRequest(oursCookie))
+    }
   ]
 }
 

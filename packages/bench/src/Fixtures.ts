@@ -4,6 +4,7 @@
  */
 import { createServer, IncomingMessage, ServerResponse, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
+import { seededBytes } from "./Realistic.js"
 
 export const SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
 export const CLIENT_ID = "bench-client"
@@ -68,11 +69,14 @@ export const tamper = (cookieHeader: string): string => {
 
 const base64url = (text: string): string => Buffer.from(text).toString("base64url")
 
-/** A JWT-shaped string of roughly `length` characters (never verified: stores treat tokens as opaque). */
+/**
+ * A JWT-shaped string of roughly `length` characters (never verified: stores treat tokens as
+ * opaque). The signature is seeded random bytes, as incompressible as a real one.
+ */
 const opaqueJwt = (claims: Record<string, unknown>, length: number): string => {
   const head = `${base64url(JSON.stringify({ alg: "RS256", typ: "JWT", kid: "bench-key" }))}.${base64url(JSON.stringify(claims))}.`
-  const signature = "s".repeat(Math.max(43, length - head.length))
-  return head + signature
+  const signature = Buffer.from(seededBytes(length, Math.ceil((Math.max(43, length - head.length) * 3) / 4))).toString("base64url")
+  return head + signature.slice(0, Math.max(43, length - head.length))
 }
 
 /**

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { behaviour, type Case, cases, type Context, setup } from "../src/Cases.js"
 import * as ColdStart from "../src/ColdStart.js"
 import { cookieHeaderFrom, nodeRequest, REFERENCE_DOMAIN, setCookies } from "../src/Fixtures.js"
+import { AUDIENCES } from "../src/Realistic.js"
 
 let ctx: Context
 let all: ReadonlyArray<Case>
@@ -23,11 +24,11 @@ const body = (sdk: Case["sdk"], label: string): Case["run"] => {
 }
 
 describe("setup", () => {
-  it("each SDK wrote the same session into a cookie of about 3 KB in its own format", () => {
-    for (const header of [ctx.oursCookie, ctx.referenceCookie]) {
-      expect(header.length).toBeGreaterThan(2_500)
-      expect(header.length).toBeLessThan(4_000)
-    }
+  it("each SDK wrote the same session in its own format: the reference's ~3 KB, ours deflated to less", () => {
+    expect(ctx.referenceCookie.length).toBeGreaterThan(2_500)
+    expect(ctx.referenceCookie.length).toBeLessThan(4_000)
+    expect(ctx.oursCookie.length).toBeGreaterThan(1_000)
+    expect(ctx.oursCookie.length).toBeLessThan(ctx.referenceCookie.length)
     expect(ctx.oursCookie).toMatch(/^__a0_session=/)
     expect(ctx.referenceCookie).toMatch(/^__a0_session\.0=/)
     expect(ctx.oursTampered).not.toBe(ctx.oursCookie)
@@ -136,6 +137,58 @@ describe("5. tampered cookie", () => {
       expect(row.ours).toBe("no session")
       expect(row.oursClears).toBe(true)
     }
+  })
+})
+
+describe("6. the realistic MRRT session", () => {
+  it("has the shape of issue 15: 10 claims, ~1 KB ID token, 3 token sets of ~800 characters, 1 connection token", () => {
+    const { data } = ctx.realistic
+    expect(Object.keys(data.user)).toHaveLength(10)
+    expect(data.idToken!.length).toBeGreaterThan(900)
+    expect(data.idToken!.length).toBeLessThan(1_100)
+    expect(data.tokenSets.map((set) => set.audience)).toEqual([...AUDIENCES])
+    for (const set of data.tokenSets) {
+      expect(set.accessToken.length).toBeGreaterThan(700)
+      expect(set.accessToken.length).toBeLessThan(900)
+    }
+    expect(data.connectionTokenSets).toHaveLength(1)
+    expect(data.refreshToken).toMatch(/^v1\./)
+  })
+
+  it("every read path returns the whole session, the floor included", async () => {
+    const { data } = ctx.realistic
+    const { internal: _internal, ...visible } = data
+    expect(await body("reference", "getSession")()).toBeDefined()
+    for (const label of ["getSession (facade)", "UserSession.getSession (raw Effect)"]) {
+      const found = all.find((item) => item.group === "mrrt-read" && item.sdk === "ours" && item.label === label)!
+      expect(await found.run()).toEqual(visible)
+    }
+    const reference = all.find((item) => item.group === "mrrt-read" && item.sdk === "reference")!
+    expect(await reference.run()).toMatchObject(visible)
+    const floor = all.find((item) => item.group === "mrrt-read" && item.sdk === "floor")!
+    expect(await floor.run()).toEqual(data)
+  })
+
+  it("every write seals a cookie that reads back as the session", async () => {
+    const { data } = ctx.realistic
+    const writes = all.filter((item) => item.group === "mrrt-write")
+    expect(writes.map((item) => item.sdk)).toEqual(["reference", "ours", "ours", "floor"])
+    const ours = cookieHeaderFrom(setCookies((await writes[1]!.run()) as ServerResponse))
+    expect(await ctx.ours.getSession(nodeRequest(ours))).toMatchObject({ user: data.user, tokenSets: data.tokenSets })
+    const raw = cookieHeaderFrom((await writes[2]!.run()) as Array<string>)
+    expect(await ctx.raw.getSession(raw)).toMatchObject({ user: data.user, connectionTokenSets: data.connectionTokenSets })
+    const reference = cookieHeaderFrom(setCookies((await writes[0]!.run()) as ServerResponse))
+    expect(await ctx.reference.client.getSession(nodeRequest(reference))).toMatchObject({ user: data.user, tokenSets: data.tokenSets })
+    expect(await writes[3]!.run()).toMatch(/^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/)
+  })
+
+  it("both SDKs serve the second audience's stored token without a request", async () => {
+    const before = ctx.server.requests()
+    const expected = ctx.realistic.data.tokenSets[1]!
+    for (const item of all.filter((item) => item.group === "mrrt-token")) {
+      expect(await item.run()).toMatchObject({ accessToken: expected.accessToken, audience: expected.audience })
+    }
+    expect(ctx.server.requests()).toBe(before)
   })
 })
 

@@ -18,6 +18,7 @@ import {
   unsafeAttribute
 } from "./Auth0ConfigRules.js"
 import { ConfigurationError, type ConfigurationIssue } from "./Errors.js"
+import type { BeforeSessionSaved } from "./Session.js"
 import { importOnce, keyProblem, type SigningKey } from "./internal/signingKey.js"
 import { ALGORITHMS as DpopAlgorithms } from "./DpopRules.js"
 import { dpopKeyProblem, makeDpopConfig, type DpopConfig } from "./internal/dpopKey.js"
@@ -33,6 +34,12 @@ const ScopeOption = Schema.Union(
 )
 
 const Seconds = Schema.Number.pipe(Schema.positive({ message: () => "must be a positive number of seconds" }))
+
+/** The `beforeSessionSaved` hook: any function (what it returns is checked on every write). */
+const BeforeSessionSavedOption = Schema.declare(
+  (input: unknown): input is BeforeSessionSaved => typeof input === "function",
+  { identifier: "BeforeSessionSaved", message: () => "must be a function (session, idToken) => session" }
+)
 
 /** A cookie-name token (RFC 6265 §4.1.1): what may start a transaction cookie's name. */
 const CookieNameToken = Schema.String.pipe(
@@ -141,7 +148,12 @@ export class Auth0Options extends Schema.Class<Auth0Options>("Auth0Options")({
       absoluteDuration: Schema.optionalWith(Seconds, { default: () => 60 * 60 * 24 * 3 })
     }),
     { default: () => ({ rolling: true, inactivityDuration: 60 * 60 * 24, absoluteDuration: 60 * 60 * 24 * 3 }) }
-  )
+  ),
+  /**
+   * Filters what a session keeps before every write (login, refresh, any update): claims, token
+   * sets, connection tokens. See `Session.BeforeSessionSaved`.
+   */
+  beforeSessionSaved: Schema.optional(BeforeSessionSavedOption)
 }) {}
 
 /** The options as apps write them (the encoded side of {@link Auth0Options}): defaults optional. */

@@ -15,6 +15,10 @@
  * and is expired in the response. Cookies that look planted by another site (a name sent twice,
  * see {@link isTampered}) also read as no session, but are left alone.
  *
+ * The cookie holds the session packed (`internal/sessionPacking`: user claims not repeated beside
+ * the ID token's, JWT headers and payloads as text) and deflated by {@link SessionCrypto}; older
+ * cookies, written before either, read as they are.
+ *
  * The SDK's cookies together stay within `cookie.maxHeaderBytes` of the `Cookie` header (8 KiB
  * by default): a larger session fails with `StoreError(too_large)` and the previous one stays.
  *
@@ -28,6 +32,8 @@ import { Auth0Config, type ResolvedConfig } from "./Auth0Config.js"
 import * as CookieChunks from "./CookieChunks.js"
 import * as CookieNames from "./CookieNames.js"
 import { BackchannelLogoutError, StoreError } from "./Errors.js"
+import * as BeforeSessionSaved from "./internal/beforeSessionSaved.js"
+import * as SessionPacking from "./internal/sessionPacking.js"
 import { type CookieJar, type CookieOptions, RequestCookies } from "./RequestCookies.js"
 import { SessionData } from "./Session.js"
 import { SessionCrypto } from "./SessionCrypto.js"
@@ -199,7 +205,7 @@ export const make: Effect.Effect<StateStoreService, never, Auth0Config | Session
       return Option.none()
     }
     const decrypted = yield* crypto.decryptToken(parts.value.join(""))
-    const data = Option.flatMap(decrypted, (d) => decodeSession(d.payload))
+    const data = Option.flatMap(decrypted, (d) => decodeSession(SessionPacking.unpack(d.payload)))
     const now = yield* nowSeconds
     if (Option.isNone(decrypted) || Option.isNone(data)) {
       // A chunk planted right after our last one: left alone, as any tampering (see isTampered).
@@ -229,12 +235,13 @@ export const make: Effect.Effect<StateStoreService, never, Auth0Config | Session
         clearCookies(jar, name, cookie)
         return
       }
-      const encoded = yield* encodeSession(data).pipe(
+      const kept = yield* BeforeSessionSaved.apply(config.options.beforeSessionSaved, data)
+      const encoded = yield* encodeSession(kept).pipe(
         Effect.mapError((error) =>
           new StoreError({ reason: "corrupt", message: `Session cannot be encoded: ${error.message}`, cause: error })
         )
       )
-      yield* write(jar, encoded, expiresAt, now)
+      yield* write(jar, SessionPacking.pack(encoded), expiresAt, now)
     })
 
   const remove: StateStoreService["delete"] = Effect.map(RequestCookies, (jar) => clearCookies(jar, name, cookie))

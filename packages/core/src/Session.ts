@@ -177,6 +177,17 @@ export type SessionData = typeof SessionData.Type
 /** The session as apps see it: {@link SessionData} without `internal`. */
 export type Session = Omit<SessionData, "internal">
 
+/**
+ * The `beforeSessionSaved` option: called with the session (without the SDK's bookkeeping) and
+ * its ID token before every write (login, refresh, Token Vault, any update), it returns what to
+ * keep: for example only the claims the app reads, or only the token sets of the APIs it calls
+ * from the server. The name and signature follow Auth0's nextjs-auth0 (`beforeSessionSaved(session,
+ * idToken)`). The hook cannot change who the session is about: a result with another `user.sub`,
+ * or that is not a session, fails the write with `StoreError` (`corrupt`) and the stored session
+ * stays as it was. What it drops is gone: a dropped token set is fetched again when next asked for.
+ */
+export type BeforeSessionSaved = (session: Session, idToken: string | undefined) => Session | PromiseLike<Session>
+
 /** Strips the SDK's bookkeeping. */
 export const toPublic = (data: SessionData): Session => {
   const { internal: _internal, ...rest } = data

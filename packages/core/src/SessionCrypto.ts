@@ -14,6 +14,16 @@
  * which AES-GCM authenticates as additional data. Expired tokens are rejected before any
  * decryption work, and the time comes from `Clock`, so `TestClock` drives it.
  *
+ * Compression: a plaintext of {@link COMPRESS_MIN_LENGTH} bytes or more is deflated (raw DEFLATE,
+ * RFC 1951) before encryption when that makes it smaller, and the protected header then carries
+ * {@link COMPRESSION_HEADER}` = "DEF"`. The header is authenticated, so the flag cannot be added
+ * or removed. Tokens without it (every cookie written before compression) read as before. RFC
+ * 7516's own `zip` header is not used: jose would inflate it itself, through
+ * `DecompressionStream`, which on Node costs about ten times `node:zlib` (see `internal/deflate`),
+ * on every request; a `zip` token stays refused, as before. Inflating stops at
+ * {@link MAX_INFLATED_LENGTH} bytes (a decompression bomb reads as no session), and `encrypt`
+ * compresses nothing larger, so every token it makes reads back.
+ *
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
@@ -26,6 +36,7 @@ import { CompactEncrypt } from "jose/jwe/compact/encrypt"
 import { compactDecrypt } from "jose/jwe/compact/decrypt"
 import type { CompactDecryptGetKey, CompactDecryptResult, DecryptOptions } from "jose"
 import { Auth0Config } from "./Auth0Config.js"
+import * as Deflate from "./internal/deflate.js"
 
 /** HKDF salt for every key (RFC 5869 §3.1: a fixed, non-secret salt still strengthens extraction). */
 export const HKDF_SALT = "auth0-effect/session-crypto/v1"
@@ -36,6 +47,13 @@ export const HKDF_INFO_KEY_ID = "auth0-effect key id"
 
 /** Longest token `decrypt` looks at: well above {@link CookieChunks.MAX_CHUNKS} × 4096 bytes. */
 export const MAX_TOKEN_LENGTH = 64 * 1024
+
+/** Private protected-header parameter (RFC 7516 §4.3) flagging a deflated plaintext; its one value is `"DEF"`. */
+export const COMPRESSION_HEADER = "pzip"
+/** Plaintexts shorter than this are never deflated (ids, small transactions: nothing to gain). */
+export const COMPRESS_MIN_LENGTH = 256
+/** Most bytes a deflated plaintext may inflate to; past it the token reads as `None`. */
+export const MAX_INFLATED_LENGTH = 256 * 1024
 
 /** A decrypted token: its JSON payload and its expiry in seconds since the epoch. */
 export interface DecryptedToken {
@@ -96,7 +114,7 @@ export const deriveKey = (secret: string): Effect.Effect<DerivedKey> =>
 const DECRYPT_OPTIONS: DecryptOptions = {
   keyManagementAlgorithms: ["dir"],
   contentEncryptionAlgorithms: ["A256GCM"],
-  // We never compress, so a `zip` header is not ours (and inflating is a cost we refuse).
+  // Our compression flag is COMPRESSION_HEADER, never `zip`: a `zip` token is not ours.
   maxDecompressedLength: 0
 }
 
@@ -131,18 +149,32 @@ const REJECT = Symbol("reject")
 /** Thrown inside the key resolver when the `kid` is not one of ours: try every key instead. */
 const UNKNOWN_KID = Symbol("unknown kid")
 
-/** Builds the service from already derived keys; the first key encrypts. */
-export const fromKeys = (keys: ReadonlyArray<DerivedKey>): SessionCryptoService => {
+/**
+ * Builds the service from already derived keys; the first key encrypts. `codec` deflates and
+ * inflates plaintexts (default: the Web-standard streams; {@link make} picks `node:zlib` when present).
+ */
+export const fromKeys = (keys: ReadonlyArray<DerivedKey>, codec: Deflate.Deflate = Deflate.webStreams): SessionCryptoService => {
   const current = keys[0]
   if (current === undefined) throw new Error("SessionCrypto needs at least one key")
   const byKid = new Map<string, CryptoKey>()
   for (const { kid, key } of keys) if (!byKid.has(kid)) byKid.set(kid, key)
 
-  const toResult = (result: CompactDecryptResult, nowSeconds: number, currentKey: boolean): DecryptedToken | undefined => {
-    const exp = (result.protectedHeader as { readonly exp?: unknown } | undefined)?.exp
+  /** The payload of a decrypted token, if it has not expired and its plaintext is (deflated) UTF-8 JSON. */
+  const toResult = async (
+    result: CompactDecryptResult,
+    nowSeconds: number,
+    currentKey: boolean
+  ): Promise<DecryptedToken | undefined> => {
+    const header = result.protectedHeader as { readonly exp?: unknown; readonly [COMPRESSION_HEADER]?: unknown } | undefined
+    const exp = header?.exp
     if (typeof exp !== "number" || !(exp > nowSeconds)) return undefined
+    const compression = header?.[COMPRESSION_HEADER]
+    let plaintext: Uint8Array | undefined = result.plaintext
+    if (compression === "DEF") plaintext = await codec.inflate(result.plaintext, MAX_INFLATED_LENGTH)
+    else if (compression !== undefined) return undefined
+    if (plaintext === undefined) return undefined
     try {
-      return { payload: JSON.parse(utf8Decoder.decode(result.plaintext)), expiresAt: exp, currentKey }
+      return { payload: JSON.parse(utf8Decoder.decode(plaintext)), expiresAt: exp, currentKey }
     } catch {
       return undefined
     }
@@ -159,14 +191,14 @@ export const fromKeys = (keys: ReadonlyArray<DerivedKey>): SessionCryptoService 
     }
     try {
       const result = await compactDecrypt(token, resolveKey, DECRYPT_OPTIONS)
-      return toResult(result, nowSeconds, result.protectedHeader.kid === current.kid)
+      return await toResult(result, nowSeconds, result.protectedHeader.kid === current.kid)
     } catch (error) {
       if (error !== UNKNOWN_KID) return undefined
     }
     // Not one of our fingerprints: the header is not trusted, so try each key in turn.
     for (const { key } of keys) {
       try {
-        return toResult(await compactDecrypt(token, key, DECRYPT_OPTIONS), nowSeconds, false)
+        return await toResult(await compactDecrypt(token, key, DECRYPT_OPTIONS), nowSeconds, false)
       } catch {
         // next key
       }
@@ -174,25 +206,32 @@ export const fromKeys = (keys: ReadonlyArray<DerivedKey>): SessionCryptoService 
     return undefined
   }
 
+  /** Encrypts `plaintext`, deflated when that is smaller (see the module docs). */
+  const seal = async (plaintext: Uint8Array, expiresAt: number): Promise<string> => {
+    const header = { alg: "dir", enc: "A256GCM", kid: current.kid, exp: expiresAt }
+    if (plaintext.length >= COMPRESS_MIN_LENGTH && plaintext.length <= MAX_INFLATED_LENGTH) {
+      const deflated = await codec.deflate(plaintext)
+      if (deflated.length < plaintext.length) {
+        return new CompactEncrypt(deflated).setProtectedHeader({ ...header, [COMPRESSION_HEADER]: "DEF" }).encrypt(current.key)
+      }
+    }
+    return new CompactEncrypt(plaintext).setProtectedHeader(header).encrypt(current.key)
+  }
+
   const decryptToken = (token: string): Effect.Effect<Option.Option<DecryptedToken>> =>
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Effect.map(Effect.promise(() => open(token, now / 1000)), Option.fromNullable))
 
   return {
-    encrypt: (payload, { expiresAt }) =>
-      Effect.promise(() =>
-        new CompactEncrypt(utf8.encode(JSON.stringify(payload)))
-          .setProtectedHeader({ alg: "dir", enc: "A256GCM", kid: current.kid, exp: expiresAt })
-          .encrypt(current.key)
-      ),
+    encrypt: (payload, { expiresAt }) => Effect.promise(() => seal(utf8.encode(JSON.stringify(payload)), expiresAt)),
     decrypt: (token) => Effect.map(decryptToken(token), Option.map((decrypted) => decrypted.payload)),
     decryptToken
   }
 }
 
-/** Derives a key per secret (once) and builds the service; the first secret encrypts. */
+/** Derives a key per secret (once), picks the fastest DEFLATE codec, and builds the service; the first secret encrypts. */
 export const make = (secrets: ReadonlyArray<string>): Effect.Effect<SessionCryptoService> =>
-  Effect.map(Effect.forEach(secrets, deriveKey), fromKeys)
+  Effect.zipWith(Effect.forEach(secrets, deriveKey), Effect.promise(Deflate.load), fromKeys)
 
 export class SessionCrypto extends Context.Tag("@auth0-effect/core/SessionCrypto")<
   SessionCrypto,

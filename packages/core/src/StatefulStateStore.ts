@@ -29,6 +29,7 @@ import {
 } from "./CookieStateStore.js"
 import { type CookieJar, RequestCookies } from "./RequestCookies.js"
 import { BackchannelLogoutError } from "./Errors.js"
+import * as BeforeSessionSaved from "./internal/beforeSessionSaved.js"
 import { SessionBackend, type SessionBackendService } from "./SessionBackend.js"
 import { SessionCrypto } from "./SessionCrypto.js"
 import type { StateStoreService } from "./StateStore.js"
@@ -113,8 +114,9 @@ export const make: Effect.Effect<StateStoreService, never, Auth0Config | Session
       return found
     })
 
-    const set: StateStoreService["set"] = (data, options) =>
+    const set: StateStoreService["set"] = (input, options) =>
       Effect.gen(function*() {
+        const data = yield* BeforeSessionSaved.apply(config.options.beforeSessionSaved, input)
         const jar = yield* RequestCookies
         const current = Option.map(yield* readId(jar), (token) => token.payload)
         const now = yield* nowSeconds

@@ -16,7 +16,7 @@ import { StateStore } from "../src/StateStore.js"
 import { TransactionStore } from "../src/TransactionStore.js"
 import { TEST_SECRET, testConfig } from "./helpers/config.js"
 import { checkEffect } from "./helpers/property.js"
-import { sessionAt } from "./helpers/sessions.js"
+import { incompressible, sessionAt } from "./helpers/sessions.js"
 
 const ours = await Effect.runPromise(SessionCrypto.make([TEST_SECRET]))
 const foreign = await Effect.runPromise(SessionCrypto.make(["somebody-else-entirely-0123456789abcdefghij"]))
@@ -24,7 +24,7 @@ const foreign = await Effect.runPromise(SessionCrypto.make(["somebody-else-entir
 const LATER = 4_000_000_000
 const sessionToken = await Effect.runPromise(ours.encrypt(sessionAt(0), { expiresAt: LATER }))
 const bigToken = await Effect.runPromise(
-  ours.encrypt(sessionAt(0, { idToken: "x".repeat(7_000) }), { expiresAt: LATER })
+  ours.encrypt(sessionAt(0, { idToken: incompressible(7_000) }), { expiresAt: LATER })
 )
 const idToken = await Effect.runPromise(ours.encrypt("A".repeat(43), { expiresAt: LATER })) // an id with no data
 const txToken = await Effect.runPromise(

@@ -10,7 +10,7 @@ import { StateStore } from "../src/StateStore.js"
 import { makeCookieBrowser } from "./helpers/cookieBrowser.js"
 import { type TestConfigOverrides, testConfig } from "./helpers/config.js"
 import { checkEffect } from "./helpers/property.js"
-import { normalize, sessionArb, sessionAt, tokenArb } from "./helpers/sessions.js"
+import { incompressible, normalize, sessionArb, sessionAt, tokenArb } from "./helpers/sessions.js"
 import * as CookieStateStore from "../src/CookieStateStore.js"
 
 const NAME = "__Host-a0_session"
@@ -26,7 +26,7 @@ const setSession = (data: SessionData, options?: { readonly rotate?: boolean }) 
 const deleteSession = Effect.flatMap(StateStore, (store) => store.delete)
 
 /** A session big enough to need three cookies. */
-const bigSession = (createdAt: number) => sessionAt(createdAt, { idToken: "x".repeat(7_000) })
+const bigSession = (createdAt: number) => sessionAt(createdAt, { idToken: incompressible(9_500) })
 
 const removals = (headers: ReadonlyArray<string>) =>
   headers.filter((h) => h.includes("Max-Age=0")).map((h) => h.slice(0, h.indexOf("=")))
@@ -313,7 +313,7 @@ describe("CookieStateStore", () => {
   it.effect("a session too large for cookies fails with StoreError too_large and sets nothing", () =>
     Effect.gen(function*() {
       const browser = makeCookieBrowser()
-      const error = yield* Effect.flip(browser.request(setSession(sessionAt(0, { idToken: "x".repeat(60_000) }))))
+      const error = yield* Effect.flip(browser.request(setSession(sessionAt(0, { idToken: incompressible(60_000) }))))
       expect(error._tag).toBe("StoreError")
       expect(error.reason).toBe("too_large")
       expect(browser.lastSetCookies()).toEqual([])

@@ -11,6 +11,7 @@ import { TRANSACTION_TTL_SECONDS, TransactionStore } from "../src/TransactionSto
 import { makeCookieBrowser } from "./helpers/cookieBrowser.js"
 import { type TestConfigOverrides, testConfig } from "./helpers/config.js"
 import { checkEffect } from "./helpers/property.js"
+import { incompressible } from "./helpers/sessions.js"
 
 const store = (overrides?: TestConfigOverrides) => TransactionStore.cookie.pipe(Layer.provide(testConfig(overrides)))
 
@@ -155,7 +156,7 @@ describe("CookieTransactionStore", () => {
     Effect.gen(function*() {
       const browser = makeCookieBrowser()
       const state = "theStateValueMustNotBeLogged"
-      const error = yield* Effect.flip(browser.request(setTx({ ...login(state), appState: "x".repeat(5_000) })))
+      const error = yield* Effect.flip(browser.request(setTx({ ...login(state), appState: incompressible(5_000) })))
       expect(error.reason).toBe("too_large")
       expect(error.message).not.toContain(state)
       expect(JSON.stringify(error)).not.toContain(state)

@@ -11,7 +11,7 @@ import { StateStore } from "../src/StateStore.js"
 import * as StatefulStateStore from "../src/StatefulStateStore.js"
 import { makeCookieBrowser } from "./helpers/cookieBrowser.js"
 import { type TestConfigOverrides, testConfig } from "./helpers/config.js"
-import { sessionAt } from "./helpers/sessions.js"
+import { incompressible, sessionAt } from "./helpers/sessions.js"
 
 const NAME = "__Host-a0_session"
 const HOUR = 3600
@@ -53,7 +53,7 @@ describe("StatefulStateStore", () => {
   it.effect("the cookie carries only an encrypted random id; the data lives in the backend", () =>
     Effect.gen(function*() {
       const browser = makeCookieBrowser()
-      const data = sessionAt(0, { idToken: "x".repeat(20_000) })
+      const data = sessionAt(0, { idToken: incompressible(20_000) })
       yield* browser.request(setSession(data))
       expect([...browser.cookies.keys()]).toEqual([NAME])
       expect(browser.cookies.get(NAME)!.length).toBeLessThan(300)

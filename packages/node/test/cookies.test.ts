@@ -27,10 +27,26 @@ const shiftedClock = (offsetMillis: number): Clock.Clock => {
   }
 }
 
+/** `length` base64url characters DEFLATE cannot shrink (seeded), so a session stays as large as asked. */
+const incompressible = (length: number): string => {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+  let x = 0x2545f491
+  let out = ""
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13
+    x >>>= 0
+    x ^= x >>> 17
+    x ^= x << 5
+    x >>>= 0
+    out += alphabet[x & 63]
+  }
+  return out
+}
+
 /** A session for `sub` whose ID token makes it about `bytes` long. */
 const session = (sub: string, bytes: number, createdAt: number) => ({
   user: { sub },
-  idToken: "x".repeat(bytes),
+  idToken: incompressible(bytes),
   tokenSets: [],
   connectionTokenSets: [],
   internal: { createdAt }

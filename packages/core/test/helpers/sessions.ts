@@ -62,3 +62,23 @@ export const sessionArb = (now = 0): FastCheck.Arbitrary<SessionData> =>
     },
     { requiredKeys: ["user", "tokenSets", "connectionTokenSets", "internal"] }
   )
+
+/**
+ * `length` characters of base64url that DEFLATE cannot shrink (seeded, so the same every run):
+ * what a test needs to make a session large, now that `SessionCrypto` compresses plaintexts
+ * (`"x".repeat(n)` deflates to almost nothing).
+ */
+export const incompressible = (length: number, seed = 0x2545f491): string => {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+  let x = seed >>> 0 || 1
+  let out = ""
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13
+    x >>>= 0
+    x ^= x >>> 17
+    x ^= x << 5
+    x >>>= 0
+    out += alphabet[x & 63]
+  }
+  return out
+}

@@ -1,0 +1,101 @@
+/**
+ * Raw DEFLATE (RFC 1951) of cookie plaintexts, before encryption. Two codecs with one output:
+ * the Web-standard `CompressionStream`/`DecompressionStream` ("deflate-raw"), present on Node,
+ * Bun, Deno and Workers, and `node:zlib`'s synchronous functions where that module loads (Node,
+ * Bun, Deno). On Node 20 the streams cost about 0.4 ms per 5 KB session each way (a stream, its
+ * reader and several promises per call); `inflateRawSync` about a tenth of that, which matters on
+ * a path that runs on every request. Both codecs bound the inflated size, so a token that
+ * inflates past the cap (a decompression bomb) is refused, not expanded.
+ *
+ * @internal
+ */
+
+/** Compresses and inflates; `inflate` gives `undefined` for anything that is not raw DEFLATE within `maxLength` bytes. */
+export interface Deflate {
+  readonly deflate: (input: Uint8Array) => Promise<Uint8Array>
+  readonly inflate: (input: Uint8Array, maxLength: number) => Promise<Uint8Array | undefined>
+}
+
+const concat = (chunks: ReadonlyArray<Uint8Array>, length: number): Uint8Array => {
+  const out = new Uint8Array(length)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return out
+}
+
+/** Runs `input` through a (de)compression stream, stopping as soon as the output passes `maxLength`. */
+const transform = async (
+  stream: CompressionStream | DecompressionStream,
+  input: Uint8Array,
+  maxLength: number
+): Promise<Uint8Array | undefined> => {
+  const writer = stream.writable.getWriter()
+  // Errors surface on the reader; these two promises only need a handler.
+  writer.write(input as Uint8Array<ArrayBuffer>).catch(() => undefined)
+  writer.close().catch(() => undefined)
+  const reader = stream.readable.getReader()
+  const chunks: Array<Uint8Array> = []
+  let length = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return concat(chunks, length)
+      length += value.byteLength
+      if (length > maxLength) {
+        await reader.cancel().catch(() => undefined)
+        return undefined
+      }
+      chunks.push(value)
+    }
+  } catch {
+    return undefined
+  }
+}
+
+/** The Web-standard codec (`CompressionStream`), for runtimes without `node:zlib`. */
+export const webStreams: Deflate = {
+  deflate: (input) =>
+    transform(new CompressionStream("deflate-raw"), input, Number.POSITIVE_INFINITY).then((out) => {
+      if (out === undefined) throw new Error("deflate-raw failed")
+      return out
+    }),
+  inflate: (input, maxLength) => transform(new DecompressionStream("deflate-raw"), input, maxLength)
+}
+
+interface Zlib {
+  readonly deflateRawSync: (input: Uint8Array) => Uint8Array
+  readonly inflateRawSync: (input: Uint8Array, options: { readonly maxOutputLength: number }) => Uint8Array
+}
+
+/** The `node:zlib` codec (synchronous, so one call and no stream per token). */
+export const fromZlib = (zlib: Zlib): Deflate => ({
+  deflate: (input) => Promise.resolve(new Uint8Array(zlib.deflateRawSync(input))),
+  inflate: (input, maxLength) => {
+    try {
+      // maxOutputLength makes zlib stop (RangeError) once the output would pass the cap.
+      return Promise.resolve(new Uint8Array(zlib.inflateRawSync(input, { maxOutputLength: Math.max(1, maxLength) })))
+    } catch {
+      return Promise.resolve(undefined)
+    }
+  }
+})
+
+/**
+ * The fastest codec this runtime has: `node:zlib` when it loads, else the Web streams. The
+ * specifier is a variable so that bundlers for Workers and browsers leave the import alone.
+ */
+export const load = async (): Promise<Deflate> => {
+  const specifier = "node:zlib"
+  try {
+    const zlib = (await import(/* @vite-ignore */ specifier)) as Partial<Zlib>
+    if (typeof zlib.deflateRawSync === "function" && typeof zlib.inflateRawSync === "function") {
+      return fromZlib(zlib as Zlib)
+    }
+  } catch {
+    // not Node-compatible: the Web streams below
+  }
+  return webStreams
+}
