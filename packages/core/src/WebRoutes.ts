@@ -115,11 +115,12 @@ export interface AuthHandlerOptions {
    * Renders a failure. Default: a short `text/plain` 400 (bad or replayed callback, denied
    * consent), 401 (connect callback without a session) or 500 (tenant or store failure) naming
    * only the error's kind (back-channel logout: an OAuth error JSON), and one log line (the kind, the OAuth `error` or `reason`, and a hint;
-   * never the message): `console.error` for 500s, `console.warn` otherwise.
+   * never the message): `console.error` for 500s, `console.warn` otherwise. Returning
+   * `undefined` gives that default answer (e.g. to render only some routes' failures).
    */
   readonly onError?:
     | ((error: unknown, context: { readonly request: Request; readonly route: AuthRoute; readonly status: number }) =>
-      Response | Promise<Response>)
+      Response | undefined | Promise<Response | undefined>)
     | undefined
 }
 
@@ -130,6 +131,8 @@ export type AuthHandler = (request: Request) => Promise<Response | undefined>
 export interface AuthRouter {
   /** The app's origin (`baseUrl`, or the `redirectUri`'s): build request URLs on it. */
   readonly origin: string
+  /** The routes' paths (`undefined`: that route is not mounted). */
+  readonly paths: RoutePaths
   /** Whose `pathname` and `method` are: a route, a 405, or `undefined` (the app's). */
   readonly match: (pathname: string, method: string) => RouteMatch | undefined
   /** The 405 for a {@link RouteMatch} of `MethodNotAllowed`. */
@@ -227,7 +230,8 @@ export const createAuthRouter = (client: AuthRoutesClient, options: AuthHandlerO
       try {
         const rendered = await onError(error, { request, route, status })
         if (rendered instanceof Response) return rendered
-        throw new TypeError("onError must return a Response")
+        if (rendered === undefined) return defaultErrorResponse(error, route, status)
+        throw new TypeError("onError must return a Response or undefined")
       } catch (renderError) {
         return defaultErrorResponse(renderError, route, 500)
       }
@@ -324,7 +328,7 @@ export const createAuthRouter = (client: AuthRoutesClient, options: AuthHandlerO
     }
   }
 
-  return { origin, match: (pathname, method) => matchRoute(paths, pathname, method), methodNotAllowed, handle }
+  return { origin, paths, match: (pathname, method) => matchRoute(paths, pathname, method), methodNotAllowed, handle }
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   type AuthRoutesClient,
   createAuthRouter
 } from "@auth0-effect/core/WebRoutes"
+import type { RoutePaths } from "@auth0-effect/core/WebRoutesRules"
 import { MAX_LOGOUT_BODY } from "@auth0-effect/core/WebRoutesRules"
 import type { NodeStoreOptions } from "./NodeCookies.js"
 import type { ServerClient } from "./ServerClient.js"
@@ -38,7 +39,7 @@ export type NodeRouteOutcome =
   | { readonly _tag: "NotMatched" }
   /** The route's answer, to send (cookies are already on `res`). */
   | { readonly _tag: "Answered"; readonly response: Response }
-  /** The route failed and no `onError` was given: hand `error` to the framework's error handling. */
+  /** The route failed and no `onError` was given: hand `error` to the framework's error handling (never for back-channel logout, which always answers its OAuth error). */
   | { readonly _tag: "Failed"; readonly error: unknown; readonly route: AuthRoute; readonly status: number }
 
 /**
@@ -48,11 +49,11 @@ export type NodeRouteOutcome =
  * own error handling renders it. `body` is a body the framework already read (a form string, or
  * the object its parser made); otherwise the back-channel logout route reads `req`.
  */
-export type NodeAuthRouter = (
-  req: IncomingMessage,
-  res: ServerResponse,
-  body?: unknown
-) => Promise<NodeRouteOutcome>
+export interface NodeAuthRouter {
+  (req: IncomingMessage, res: ServerResponse, body?: unknown): Promise<NodeRouteOutcome>
+  /** The routes' paths (`undefined`: not mounted), for frameworks that register routes by path. */
+  readonly paths: RoutePaths
+}
 
 /**
  * The path and query of a request-target (RFC 9112 §3.2): origin-form as it is (so
@@ -143,7 +144,7 @@ const send = async (res: ServerResponse, response: Response): Promise<void> => {
  * })
  */
 export const createAuthRoutes = (client: ServerClient, options: NodeAuthRoutesOptions = {}): NodeAuthRoutes => {
-  const router = buildRouter(client, options, false)
+  const router = buildRouter(client, options, false).route
   return async (req, res) => {
     let ours = false
     try {
@@ -179,14 +180,15 @@ export const createAuthRoutes = (client: ServerClient, options: NodeAuthRoutesOp
  * if (outcome._tag === "Failed") next(outcome.error)
  */
 export const createNodeAuthRouter = (client: ServerClient, options: NodeAuthRoutesOptions = {}): NodeAuthRouter => {
-  const router = buildRouter(client, options, options.onError === undefined)
-  return async (req, res, body) => {
+  const { paths, route } = buildRouter(client, options, options.onError === undefined)
+  const handle = async (req: IncomingMessage, res: ServerResponse, body?: unknown): Promise<NodeRouteOutcome> => {
     try {
-      return await router(req, res, body, () => undefined)
+      return await route(req, res, body, () => undefined)
     } catch (error) {
       return { _tag: "Failed", error, route: "login", status: 500 }
     }
   }
+  return Object.assign(handle, { paths })
 }
 
 /**
@@ -212,11 +214,13 @@ const buildRouter = (client: ServerClient, options: NodeAuthRoutesOptions, handO
     handleBackchannelLogout: (logoutToken) => client.handleBackchannelLogout(logoutToken)
   }
   const handOverFailure: AuthHandlerOptions["onError"] = (error, { request, route, status }) => {
+    // The tenant calls back-channel logout and reads its OAuth error JSON: that one is always the routes'.
+    if (route === "backchannelLogout") return undefined
     failures.set(request, { _tag: "Failed", error, route, status })
     return HANDED_OVER
   }
   const router = createAuthRouter(shim, handOver ? { ...options, onError: handOverFailure } : options)
-  return async (
+  const route = async (
     req: IncomingMessage,
     res: ServerResponse,
     body: unknown,
@@ -243,6 +247,7 @@ const buildRouter = (client: ServerClient, options: NodeAuthRoutesOptions, handO
     const failure = failures.get(request)
     return failure !== undefined && response === HANDED_OVER ? failure : { _tag: "Answered", response }
   }
+  return { paths: router.paths, route }
 }
 
 const NOT_MATCHED: NodeRouteOutcome = { _tag: "NotMatched" }

@@ -14,6 +14,7 @@ export {
   type NodeRouteOutcome,
   sendResponse
 } from "./NodeRoutes.js"
+export { bindRequest, type RequestAuth0 } from "./RequestAuth0.js"
 export { safeReturnTo } from "@auth0-effect/core/WebRoutes"
 export type { ServerClientOptions } from "@auth0-effect/core/ServerClient"
 export { Auth0Error } from "@auth0-effect/core/Errors"
