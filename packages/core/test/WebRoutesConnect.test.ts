@@ -179,6 +179,16 @@ describe("back-channel logout route", () => {
   })
 })
 
+describe("error hook", () => {
+  it("an onError that returns undefined gives the default answer for that failure", async () => {
+    const { client } = stubClient()
+    const handle = createAuthHandler(client, { connections: {}, onError: () => undefined })
+    const response = await handle(get("/auth/connect?connection=github"))
+    expect(response?.status).toBe(400)
+    expect(await response?.text()).toBe("Bad Request: connect failed (InvalidArgumentError)")
+  })
+})
+
 describe("login route: invitation links", () => {
   it("forwards organization and invitation from the query; configured parameters win", async () => {
     const { client, logins } = stubClient()
