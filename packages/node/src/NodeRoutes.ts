@@ -39,7 +39,10 @@ export type NodeRouteOutcome =
   | { readonly _tag: "NotMatched" }
   /** The route's answer, to send (cookies are already on `res`). */
   | { readonly _tag: "Answered"; readonly response: Response }
-  /** The route failed and no `onError` was given: hand `error` to the framework's error handling (never for back-channel logout, which always answers its OAuth error). */
+  /**
+   * The route failed and no `onError` was given: hand `error` to the framework's error handling
+   * (never for back-channel logout, which always answers the tenant its OAuth error itself).
+   */
   | { readonly _tag: "Failed"; readonly error: unknown; readonly route: AuthRoute; readonly status: number }
 
 /**
