@@ -1,5 +1,5 @@
 /**
- * The standard auth routes (login, callback, logout) as one `(request) => Promise<Response |
+ * The standard auth routes (login, callback, logout, connect, back-channel logout) as one `(request) => Promise<Response |
  * undefined>` handler for Web-standard servers (`Bun.serve`, `Deno.serve`, any `fetch` handler).
  * Shared by @auth0-effect/bun and @auth0-effect/deno, and by @auth0-effect/node through
  * {@link createAuthRouter}. The pure rules (routing, redirects, CSRF, error lines) are in
@@ -7,13 +7,14 @@
  *
  * @since 0.1.0
  */
-import { InvalidArgumentError } from "./Errors.js"
+import { Auth0Error, InvalidArgumentError, MissingRequiredArgumentError } from "./Errors.js"
 import type { AuthorizationParams } from "./Login.js"
 import type { BaseServerClient } from "./ServerClient.js"
 import type { WebStoreOptions } from "./WebCookies.js"
 import {
   type AuthRoute,
   failureLine,
+  invitationParams,
   logoutVerdict,
   matchRoute,
   type RouteMatch,
@@ -21,17 +22,30 @@ import {
   safeReturnTo,
   statusOf
 } from "./WebRoutesRules.js"
+import { backchannelError, backchannelLogout } from "./internal/backchannelRoute.js"
+import {
+  appOrigin,
+  callbackPathOf,
+  type ConnectRouteConnection,
+  connectionsOf,
+  httpUrl,
+  optionalPath,
+  requireDistinct,
+  requirePath,
+  requireReturnTo
+} from "./internal/routeOptions.js"
 
 export { type AuthRoute, type RouteMatch, safeReturnTo, statusOf } from "./WebRoutesRules.js"
+export type { ConnectRouteConnection } from "./internal/routeOptions.js"
 
 /**
- * What the routes need of the client: three facade methods, and the configured `redirectUri`
- * (any `ServerClient` of a Web-standard adapter has them).
+ * What the routes need of the client: its facade methods and the configured `redirectUri` (any
+ * `ServerClient` of a Web-standard adapter has them). Without `startConnectAccount` the connect
+ * route is not mounted, without `handleBackchannelLogout` the back-channel logout route.
  */
-export type AuthRoutesClient = Pick<
-  BaseServerClient<WebStoreOptions>,
-  "startInteractiveLogin" | "handleCallback" | "logout" | "redirectUri"
->
+export type AuthRoutesClient =
+  & Pick<BaseServerClient<WebStoreOptions>, "startInteractiveLogin" | "handleCallback" | "logout" | "redirectUri">
+  & Partial<Pick<BaseServerClient<WebStoreOptions>, "startConnectAccount" | "handleBackchannelLogout">>
 
 export interface AuthHandlerOptions {
   /** Starts a login (GET); `?returnTo=/path` picks where to land afterwards. Default `/auth/login`. */
@@ -57,6 +71,26 @@ export interface AuthHandlerOptions {
    * Prevention Cheat Sheet). Prefer a `<form method="post">` button.
    */
   readonly allowLogoutGet?: boolean | undefined
+  /**
+   * Links a third-party account (GET): `?connection=google-oauth2&returnTo=/path`. Without a
+   * session it redirects to the login, which comes back here. `false`: not mounted. Default
+   * `/auth/connect`.
+   */
+  readonly connectPath?: string | false | undefined
+  /**
+   * Scopes and authorization parameters of the connect route, per connection. When given, the
+   * route links only these connections (any other is a 400); default: any connection, with its
+   * configured scopes.
+   */
+  readonly connections?: Readonly<Record<string, ConnectRouteConnection>> | undefined
+  /**
+   * Where the tenant POSTs logout tokens (OpenID Back-Channel Logout 1.0; set it as the
+   * application's Back-Channel Logout URI). Answers 200 once the token's sessions are gone, 400
+   * with an OAuth error JSON for a bad token. No cookie or CSRF check: the tenant calls it.
+   * Needs a stateful session store to find sessions. `false`: not mounted. Default
+   * `/auth/backchannel-logout`.
+   */
+  readonly backchannelLogoutPath?: string | false | undefined
   /** Where to land after login when the login request names no `returnTo`: a path. Default `/`. */
   readonly returnTo?: string | undefined
   /**
@@ -71,17 +105,22 @@ export interface AuthHandlerOptions {
    * be built when neither is known.
    */
   readonly baseUrl?: string | undefined
-  /** Authorization parameters for every login, or per request (e.g. a `screen_hint`). */
+  /**
+   * Authorization parameters for every login, or per request (e.g. a `screen_hint`). The login
+   * route also forwards the `organization` and `invitation` of its query (invitation links);
+   * values set here win over them.
+   */
   readonly authorizationParams?: AuthorizationParams | ((request: Request) => AuthorizationParams) | undefined
   /**
    * Renders a failure. Default: a short `text/plain` 400 (bad or replayed callback, denied
    * consent), 401 (connect callback without a session) or 500 (tenant or store failure) naming
-   * only the error's kind, and one log line (the kind, the OAuth `error` or `reason`, and a hint;
-   * never the message): `console.error` for 500s, `console.warn` otherwise.
+   * only the error's kind (back-channel logout: an OAuth error JSON), and one log line (the kind, the OAuth `error` or `reason`, and a hint;
+   * never the message): `console.error` for 500s, `console.warn` otherwise. Returning
+   * `undefined` gives that default answer (e.g. to render only some routes' failures).
    */
   readonly onError?:
     | ((error: unknown, context: { readonly request: Request; readonly route: AuthRoute; readonly status: number }) =>
-      Response | Promise<Response>)
+      Response | undefined | Promise<Response | undefined>)
     | undefined
 }
 
@@ -92,6 +131,8 @@ export type AuthHandler = (request: Request) => Promise<Response | undefined>
 export interface AuthRouter {
   /** The app's origin (`baseUrl`, or the `redirectUri`'s): build request URLs on it. */
   readonly origin: string
+  /** The routes' paths (`undefined`: that route is not mounted). */
+  readonly paths: RoutePaths
   /** Whose `pathname` and `method` are: a route, a 405, or `undefined` (the app's). */
   readonly match: (pathname: string, method: string) => RouteMatch | undefined
   /** The 405 for a {@link RouteMatch} of `MethodNotAllowed`. */
@@ -100,56 +141,6 @@ export interface AuthRouter {
   readonly handle: AuthHandler
 }
 
-const requirePath = (name: string, value: string): string => {
-  if (!value.startsWith("/") || safeReturnTo(value) !== value || value.includes("?") || value.includes("#")) {
-    throw new InvalidArgumentError({ argument: name, message: `${name} must be a path like "/auth/login"` })
-  }
-  return value
-}
-
-const requireReturnTo = (name: string, value: string | undefined): string => {
-  const path = safeReturnTo(value ?? "/")
-  if (path === undefined) {
-    throw new InvalidArgumentError({ argument: name, message: `${name} must be a relative path starting with one "/"` })
-  }
-  return path
-}
-
-const httpUrl = (name: string, value: string): URL => {
-  const parsed = URL.canParse(value) ? new URL(value) : undefined
-  if (parsed === undefined || (parsed.protocol !== "https:" && parsed.protocol !== "http:")) {
-    throw new InvalidArgumentError({ argument: name, message: `${name} must be an absolute http(s) URL` })
-  }
-  return parsed
-}
-
-/**
- * The app's origin, from configuration only: `baseUrl`, else the configured redirect URI's.
- * Taking it from the request would let a client pick the logout return URL (a `Host` header or a
- * `//evil.example/auth/logout` target) and the origin the logout check compares against.
- */
-const appOrigin = (baseUrl: string | undefined, redirectUri: URL | undefined): string => {
-  if (baseUrl !== undefined) return httpUrl("baseUrl", baseUrl).origin
-  if (redirectUri !== undefined) return redirectUri.origin
-  throw new InvalidArgumentError({
-    argument: "baseUrl",
-    message: "The auth routes need the app's origin: set baseUrl in their options, or redirectUri in the client's configuration"
-  })
-}
-
-/** The callback path: the path of the redirect URI, which an explicit `callbackPath` must equal. */
-const callbackPathOf = (option: string | undefined, redirectUri: URL | undefined): string => {
-  if (redirectUri === undefined) return requirePath("callbackPath", option ?? "/auth/callback")
-  const path = redirectUri.pathname
-  if (option !== undefined && requirePath("callbackPath", option) !== path) {
-    throw new InvalidArgumentError({
-      argument: "callbackPath",
-      message: `callbackPath "${option}" is not the path of redirectUri "${redirectUri.origin}${path}": ` +
-        `the tenant sends the callback to "${path}". Make them equal`
-    })
-  }
-  return requirePath("callbackPath (the path of redirectUri)", path)
-}
 
 const plain = (status: number, body: string, extra: Record<string, string> = {}): Response =>
   new Response(body, {
@@ -178,11 +169,16 @@ const defaultErrorResponse = (error: unknown, route: AuthRoute, status: number):
   const line = failureLine(route, error)
   if (status >= 500) console.error(line)
   else console.warn(line)
+  if (route === "backchannelLogout") {
+    return backchannelError(status >= 500 ? 500 : 400, status >= 500 ? "the logout failed" : "the logout token was refused")
+  }
   // Only the error's kind: messages can quote tenant responses, and nothing here is HTML.
   return status >= 500
     ? plain(500, `${REASONS[500]}: ${route} failed`)
     : plain(status, `${REASONS[status] ?? "Error"}: ${route} failed (${failureKind(error)})`)
 }
+
+const isMissingSession = (error: unknown): boolean => error instanceof Auth0Error && error._tag === "MissingSessionError"
 
 const failureKind = (error: unknown): string =>
   typeof error === "object" && error !== null && typeof (error as { _tag?: unknown })._tag === "string"
@@ -209,12 +205,22 @@ export const createAuthRouter = (client: AuthRoutesClient, options: AuthHandlerO
     client.redirectUri
   const redirectUri = configured === undefined ? undefined : httpUrl("redirectUri", configured)
   const origin = appOrigin(options.baseUrl, redirectUri)
+  const { startConnectAccount, handleBackchannelLogout } = client
   const paths: RoutePaths = {
     login: requirePath("loginPath", options.loginPath ?? "/auth/login"),
     callback: callbackPathOf(options.callbackPath, redirectUri),
     logout: requirePath("logoutPath", options.logoutPath ?? "/auth/logout"),
+    connect: optionalPath("connectPath", options.connectPath, "/auth/connect", startConnectAccount !== undefined),
+    backchannelLogout: optionalPath(
+      "backchannelLogoutPath",
+      options.backchannelLogoutPath,
+      "/auth/backchannel-logout",
+      handleBackchannelLogout !== undefined
+    ),
     allowLogoutGet: options.allowLogoutGet === true
   }
+  requireDistinct(paths)
+  const connections = connectionsOf(options.connections)
   const returnTo = requireReturnTo("returnTo", options.returnTo)
   const logoutReturnTo = requireReturnTo("logoutReturnTo", options.logoutReturnTo)
 
@@ -224,7 +230,8 @@ export const createAuthRouter = (client: AuthRoutesClient, options: AuthHandlerO
       try {
         const rendered = await onError(error, { request, route, status })
         if (rendered instanceof Response) return rendered
-        throw new TypeError("onError must return a Response")
+        if (rendered === undefined) return defaultErrorResponse(error, route, status)
+        throw new TypeError("onError must return a Response or undefined")
       } catch (renderError) {
         return defaultErrorResponse(renderError, route, 500)
       }
@@ -234,12 +241,37 @@ export const createAuthRouter = (client: AuthRoutesClient, options: AuthHandlerO
 
   const login = async (request: Request, url: URL, headers: Headers): Promise<Response> => {
     const target = safeReturnTo(url.searchParams.get("returnTo")) ?? returnTo
-    const params = typeof authorizationParams === "function" ? authorizationParams(request) : authorizationParams
+    const configuredParams = typeof authorizationParams === "function" ? authorizationParams(request) : authorizationParams
+    const params = { ...invitationParams(url.searchParams), ...configuredParams }
     const authorizeUrl = await client.startInteractiveLogin(
-      { appState: { returnTo: target }, ...(params !== undefined ? { authorizationParams: params } : {}) },
+      { appState: { returnTo: target }, ...(Object.keys(params).length > 0 ? { authorizationParams: params } : {}) },
       { request, headers }
     )
     return redirect(authorizeUrl.href, headers)
+  }
+
+  const connect = async (request: Request, url: URL, headers: Headers): Promise<Response> => {
+    const connection = url.searchParams.get("connection")
+    if (connection === null || connection === "") {
+      throw new MissingRequiredArgumentError({ argument: "connection", message: "The connect route needs ?connection=<name>" })
+    }
+    const chosen = connections === undefined ? {} : connections.get(connection)
+    if (chosen === undefined) {
+      throw new InvalidArgumentError({ argument: "connection", message: "The connect route does not link this connection" })
+    }
+    const target = safeReturnTo(url.searchParams.get("returnTo")) ?? returnTo
+    try {
+      const connectUrl = await startConnectAccount!(
+        { connection, appState: { returnTo: target }, ...chosen },
+        { request, headers }
+      )
+      return redirect(connectUrl.href, headers)
+    } catch (error) {
+      if (!isMissingSession(error)) throw error
+      // Not logged in: log in first, then come back to this very connect.
+      const back = `${url.pathname}${url.search}`
+      return redirect(`${paths.login}?${new URLSearchParams({ returnTo: back })}`, headers)
+    }
   }
 
   const callback = async (request: Request, headers: Headers): Promise<Response> => {
@@ -274,11 +306,18 @@ export const createAuthRouter = (client: AuthRoutesClient, options: AuthHandlerO
       if (match === undefined) return undefined
       if (match._tag === "MethodNotAllowed") return methodNotAllowed(match.allow)
       route = match.route
-      return route === "login"
-        ? await login(request, url, headers)
-        : route === "callback"
-        ? await callback(request, headers)
-        : await logout(request, url, headers)
+      switch (route) {
+        case "login":
+          return await login(request, url, headers)
+        case "callback":
+          return await callback(request, headers)
+        case "logout":
+          return await logout(request, url, headers)
+        case "connect":
+          return await connect(request, url, headers)
+        case "backchannelLogout":
+          return await backchannelLogout({ handleBackchannelLogout: handleBackchannelLogout! }, request)
+      }
     } catch (error) {
       try {
         return route === undefined ? plain(500, `${REASONS[500]}`) : withCookies(await fail(error, request, route), headers)
@@ -289,11 +328,11 @@ export const createAuthRouter = (client: AuthRoutesClient, options: AuthHandlerO
     }
   }
 
-  return { origin, match: (pathname, method) => matchRoute(paths, pathname, method), methodNotAllowed, handle }
+  return { origin, paths, match: (pathname, method) => matchRoute(paths, pathname, method), methodNotAllowed, handle }
 }
 
 /**
- * Builds the handler for the login, callback and logout routes. Options are checked once, here.
+ * Builds the handler for the login, callback, logout, connect and back-channel logout routes. Options are checked once, here.
  *
  * @throws {InvalidArgumentError} a path or `returnTo` option that is not a plain relative path, a
  *   `baseUrl` that is not http(s), a `callbackPath` that is not the path of `redirectUri`, or

@@ -8,7 +8,7 @@
 import { Auth0Error } from "./Errors.js"
 
 /** Which route failed, for `AuthHandlerOptions.onError`. */
-export type AuthRoute = "login" | "callback" | "logout"
+export type AuthRoute = "login" | "callback" | "logout" | "connect" | "backchannelLogout"
 
 const BASE = "http://return-to.invalid"
 
@@ -36,11 +36,13 @@ export const safeReturnTo = (value: string | null | undefined): string | undefin
   return path.startsWith("//") ? undefined : path
 }
 
-/** The three routes' paths, and whether logout also answers GET. */
+/** The routes' paths (`undefined`: the route is not mounted), and whether logout also answers GET. */
 export interface RoutePaths {
   readonly login: string
   readonly callback: string
   readonly logout: string
+  readonly connect?: string | undefined
+  readonly backchannelLogout?: string | undefined
   readonly allowLogoutGet: boolean
 }
 
@@ -48,8 +50,9 @@ export interface RoutePaths {
  * What a request is to the routes: one of them, one of their paths with a method it does not
  * serve (answer 405 with `allow`, RFC 9110 §15.5.6), or nothing of theirs (`undefined`).
  *
- * Login and callback are GET only: a HEAD or a prefetch must not start a login or use up a
- * callback's transaction. Logout is POST only unless `allowLogoutGet` (see {@link logoutVerdict}).
+ * Login, callback and connect are GET only: a HEAD or a prefetch must not start a login or use
+ * up a callback's transaction. Logout is POST only unless `allowLogoutGet` (see
+ * {@link logoutVerdict}). Back-channel logout is POST only (OpenID Back-Channel Logout 1.0 §2.5).
  */
 export type RouteMatch =
   | { readonly _tag: "Route"; readonly route: AuthRoute }
@@ -62,9 +65,17 @@ export const matchRoute = (paths: RoutePaths, pathname: string, method: string):
     ? "callback"
     : pathname === paths.logout
     ? "logout"
+    : pathname === paths.connect
+    ? "connect"
+    : pathname === paths.backchannelLogout
+    ? "backchannelLogout"
     : undefined
   if (route === undefined) return undefined
-  const allowed = route === "logout" ? (paths.allowLogoutGet ? ["GET", "POST"] : ["POST"]) : ["GET"]
+  const allowed = route === "logout"
+    ? (paths.allowLogoutGet ? ["GET", "POST"] : ["POST"])
+    : route === "backchannelLogout"
+    ? ["POST"]
+    : ["GET"]
   return allowed.includes(method)
     ? { _tag: "Route", route }
     : { _tag: "MethodNotAllowed", route, allow: allowed.join(", ") }
@@ -102,6 +113,8 @@ export const statusOf = (error: unknown): number => {
       return 400
     case "MissingSessionError":
       return 401
+    case "BackchannelLogoutError":
+      return 400
     case "TokenEndpointError":
       // invalid_grant at the code exchange: a used, expired or forged code.
       return codeOf(error) === "invalid_grant" ? 400 : 500
@@ -139,7 +152,9 @@ const hintOf = (tag: string, code: string | undefined): string | undefined => {
     case "MissingTransactionError":
       return "the login's transaction cookie did not come back; the error's message lists the likely causes"
     case "MissingSessionError":
-      return "a connect callback without a session"
+      return "a connect (or its callback) without a session"
+    case "BackchannelLogoutError":
+      return "an invalid or replayed logout token, or a session store that cannot find sessions by sid or sub"
     case "TransportError":
     case "DiscoveryError":
       return "check domain and that the tenant is reachable"
@@ -178,3 +193,52 @@ export const failureLine = (route: AuthRoute, error: unknown): string => {
     hint === undefined ? undefined : `(${hint})`
   ].filter((part) => part !== undefined).join(" ")
 }
+
+/** The most a query parameter forwarded to the login may be (an Auth0 invitation ticket is ~32 chars). */
+const MAX_FORWARDED = 256
+
+/**
+ * The `organization` and `invitation` of an invitation link (`/auth/login?invitation=...&organization=org_...`,
+ * Auth0 "Invite Organization Members"), to forward to the login as authorization parameters.
+ * Each is kept only when it is 1..256 printable ASCII characters without spaces; anything else
+ * is dropped (the login then runs without it, and the tenant or the ID token check decides).
+ */
+export const invitationParams = (query: URLSearchParams): { organization?: string; invitation?: string } => {
+  const out: { organization?: string; invitation?: string } = {}
+  for (const name of ["organization", "invitation"] as const) {
+    const value = query.get(name)
+    if (value !== null && value.length <= MAX_FORWARDED && /^[\x21-\x7e]+$/.test(value)) out[name] = value
+  }
+  return out
+}
+
+/** The largest back-channel logout request body read (a logout token is a few hundred bytes). */
+export const MAX_LOGOUT_BODY = 64 * 1024
+
+/**
+ * The `logout_token` of a back-channel logout request (OpenID Back-Channel Logout 1.0 §2.5): an
+ * `application/x-www-form-urlencoded` body with exactly one non-empty `logout_token`. What is
+ * wrong otherwise, as a short reason for the 400's `error_description`.
+ */
+export const logoutTokenOf = (
+  contentType: string | null,
+  body: string
+): { readonly _tag: "Token"; readonly token: string } | { readonly _tag: "Invalid"; readonly reason: string } => {
+  const type = (contentType ?? "").split(";")[0]!.trim().toLowerCase()
+  if (type !== "application/x-www-form-urlencoded") {
+    return { _tag: "Invalid", reason: "the body must be application/x-www-form-urlencoded" }
+  }
+  const tokens = new URLSearchParams(body).getAll("logout_token")
+  if (tokens.length !== 1 || tokens[0] === "") {
+    return { _tag: "Invalid", reason: "the body must carry one logout_token" }
+  }
+  return { _tag: "Token", token: tokens[0]! }
+}
+
+/**
+ * The body of a failed back-channel logout: an OAuth error (RFC 6749 §5.2) as OpenID Back-Channel
+ * Logout 1.0 §2.8 allows: `invalid_request` for a bad token (400), `server_error` when the
+ * session store failed (500; the tenant may send it again).
+ */
+export const backchannelErrorBody = (status: number, description: string): string =>
+  JSON.stringify({ error: status >= 500 ? "server_error" : "invalid_request", error_description: description })
