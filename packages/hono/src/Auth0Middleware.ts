@@ -98,8 +98,8 @@ export const auth0 = (options: Auth0MiddlewareOptions): MiddlewareHandler<Auth0E
       if (failure === undefined) return routed
       failures.delete(request)
       copyCookies(c, routed.headers)
-      // Materialize the response the cookies are on: Hono merges its headers into whatever
-      // `app.onError` returns, even a `new Response(...)` built without `c`.
+      // Materialize the response the cookies are on: when other middleware runs around this one,
+      // Hono merges its headers into whatever `app.onError` returns, even a bare `new Response`.
       void c.res
       throw new Auth0RouteError(failure.route, failure.error, failure.status, routed.headers.getSetCookie())
     }

@@ -22,8 +22,10 @@ const kindOf = (error: unknown): string =>
  * callback without a session) or 500 (tenant or store failure). The message and
  * {@link getResponse} name only the route and the error's kind, never the error's message (it
  * can quote tenant responses). `cookies` are the `Set-Cookie` values the failed flow wrote (the
- * used transaction's removal); the middleware has already put them on the context, so any
- * response `app.onError` builds with `c` carries them.
+ * used transaction's removal): the middleware has put them on the context, so a response that
+ * `app.onError` builds with `c` (`c.json`, `c.text`) carries them, and so does
+ * {@link getResponse}. A bare `new Response(...)` carries them only when other middleware runs
+ * around `auth0()` (Hono then merges the context's headers); otherwise append `cookies` yourself.
  */
 export class Auth0RouteError extends HTTPException {
   readonly route: AuthRoute
