@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond npm packages, from Debian's packages: redis-server (the
 # Redis store's tests start their own server) and chromium (the demo's browser test).
-# Idempotent and quick when both are present. Bun and Deno come from npm (devDependencies).
+# Idempotent and quick when both are present. Bun, Deno and workerd (Cloudflare Workers' runtime,
+# for packages/hono) come from npm (devDependencies, their binaries fetched by pnpm install).
 set -euo pipefail
 cd "$(dirname "$0")"
 

@@ -1,16 +1,26 @@
-// Installs the packages the way a user does today: `pnpm pack` each publishable package, then a
-// fresh npm project installs the tarballs. Run after the build (`npm run build`); needs the npm
-// registry. For the lowest and the latest supported effect 3.x (the peer range in
-// packages/core/package.json), it
+// Installs the packages the way a user does today: `pnpm pack` EVERY public package found under
+// packages/ (any package.json without `private: true`), then fresh projects outside the workspace
+// install the tarballs. Run after the build (`npm run build`); needs the npm registry.
+//   0. Each packed package.json is fit for a registry: no workspace-only `@auth0-effect/source`
+//      export condition or `workspace:` range left (pnpm applies `publishConfig.exports`), and
+//      license, description, repository, engines, types, files, sideEffects set; every export
+//      target and a README.md are in the tarball, the build info is not.
+// For the lowest and the latest supported effect 3.x (the peer range in packages/core/package.json):
 //   1. type-checks an app that merges its own Layer with ours (strict, our .d.ts files checked too),
 //   2. runs that app and logs a user in against the emulator (one effect copy at runtime),
 //   3. runs a Promise-only app on @auth0-effect/node, with npm's auto-installed effect peer.
 // Then a project installed without peers (`--legacy-peer-deps`: no effect at all) runs the
 // Promise-only app on the single-file bundle, @auth0-effect/node/bundle.
+// Then every tarball in one app, the same app file on three runtimes: it type-checks an import of
+// every subpath the packages export (derived from their exports maps), and imports them all,
+// constructs each adapter's ServerClient and logs a user in through @auth0-effect/hono:
+//   4. installed with npm, run on Node (@hono/node-server),
+//   5. the same node_modules, run on Deno (its package.json/node_modules resolution),
+//   6. installed with `bun install`, run on Bun (Bun.serve).
 //
 // Usage: node scripts/packed-install.mjs [effect@x.y.z,@effect/platform@a.b.c ...]
 import { execFileSync, spawn } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, copyFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
@@ -18,7 +28,10 @@ import { fileURLToPath } from "node:url"
 
 const root = resolve(fileURLToPath(new URL("..", import.meta.url)))
 const fixtures = join(root, "scripts", "packed-install")
-const PUBLISHED = ["core", "node", "bun", "deno", "redis", "testing"]
+const PUBLISHED = readdirSync(join(root, "packages")).filter((dir) => {
+  const manifest = join(root, "packages", dir, "package.json")
+  return existsSync(manifest) && JSON.parse(readFileSync(manifest, "utf8")).private !== true
+})
 // The tested ends of the peer range: keep in step with peerDependencies in packages/*/package.json.
 const MATRIX = process.argv.length > 2
   ? process.argv.slice(2).map((spec) => spec.split(","))
@@ -42,7 +55,69 @@ mkdirSync(tarballs)
 for (const pkg of PUBLISHED) {
   run("npx", ["-y", "pnpm@10.34.9", "pack", "--pack-destination", tarballs], join(root, "packages", pkg))
 }
-const tarball = (pkg) => join(tarballs, readdirSync(tarballs).find((f) => f.startsWith(`auth0-effect-${pkg}-`)))
+const manifestOf = (pkg) => JSON.parse(readFileSync(join(root, "packages", pkg, "package.json"), "utf8"))
+const tarballName = (name, version) => `${name.replace(/^@/, "").replace("/", "-")}-${version}.tgz`
+const tarball = (pkg) => {
+  const { name, version } = manifestOf(pkg)
+  return join(tarballs, tarballName(name, version))
+}
+const BUN = join(root, "packages", "bun", "node_modules", "bun", "bin", "bun.exe")
+const DENO = join(root, "packages", "deno", "node_modules", "deno", "deno")
+for (const binary of [BUN, DENO]) if (!existsSync(binary)) throw new Error(`${binary} is missing: run pnpm install`)
+
+/** The packed package.json, and the tarball's file list (paths without `package/`). */
+const packed = (pkg) => {
+  const file = tarball(pkg)
+  const manifest = JSON.parse(run("tar", ["-xzf", file, "-O", "package/package.json"], tarballs))
+  const files = new Set(run("tar", ["-tzf", file], tarballs).trim().split("\n").map((f) => f.replace(/^package\//, "")))
+  return { manifest, files }
+}
+
+/** Export targets of an exports map entry (strings under any condition), `null` entries skipped. */
+const targetsOf = (entry) =>
+  entry === null ? [] : typeof entry === "string" ? [entry] : Object.values(entry).flatMap(targetsOf)
+
+/** What is unfit for a registry in a packed package, as a list of problems. */
+const registryProblems = (pkg) => {
+  const { manifest, files } = packed(pkg)
+  const text = JSON.stringify(manifest)
+  const problems = []
+  if (text.includes("@auth0-effect/source")) problems.push("the @auth0-effect/source export condition leaks (set publishConfig.exports)")
+  if (text.includes("workspace:")) problems.push("a workspace: range is left")
+  for (const field of ["license", "description", "repository", "engines", "types", "files", "exports"]) {
+    if (manifest[field] === undefined) problems.push(`no "${field}"`)
+  }
+  if (manifest.engines?.node === undefined) problems.push("no engines.node")
+  if (manifest.sideEffects === undefined) problems.push(`no "sideEffects"`)
+  if (!files.has("README.md")) problems.push("no README.md in the tarball")
+  for (const file of files) if (file.endsWith(".tsbuildinfo")) problems.push(`${file} is packed`)
+  for (const [key, entry] of Object.entries(manifest.exports ?? {})) {
+    if (key.includes("*")) continue
+    for (const target of targetsOf(entry)) if (!files.has(target.replace(/^\.\//, ""))) problems.push(`exports["${key}"] -> ${target} is not in the tarball`)
+  }
+  return problems
+}
+
+/** Every subpath a user can import, from the packed exports map (a `./*` pattern expands over the packed files). */
+const subpathsOf = (pkg) => {
+  const { manifest, files } = packed(pkg)
+  return Object.entries(manifest.exports ?? {}).flatMap(([key, entry]) => {
+    if (entry === null) return []
+    const specifier = (rest) => rest === "" ? manifest.name : `${manifest.name}/${rest}`
+    if (!key.includes("*")) return [specifier(key.slice(2))]
+    const target = typeof entry === "string" ? entry : entry.import ?? entry.default
+    const [before, after] = target.replace(/^\.\//, "").split("*")
+    const [keyBefore, keyAfter] = key.slice(2).split("*")
+    return [...files]
+      .filter((f) => f.startsWith(before) && f.endsWith(after) && !f.slice(before.length, f.length - after.length).includes("/"))
+      .map((f) => specifier(`${keyBefore}${f.slice(before.length, f.length - after.length)}${keyAfter}`))
+      .filter((s) => !/\/internal\//.test(s.slice(manifest.name.length)))
+  })
+}
+
+const unfit = PUBLISHED.flatMap((pkg) => registryProblems(pkg).map((problem) => `${manifestOf(pkg).name}: ${problem}`))
+if (unfit.length > 0) throw new Error(`packed packages unfit for a registry:\n  ${unfit.join("\n  ")}`)
+console.log(`ok: ${PUBLISHED.length} packed packages fit for a registry (${PUBLISHED.join(", ")})`)
 
 const freePort = () =>
   new Promise((done, fail) => {
@@ -55,10 +130,10 @@ const freePort = () =>
 
 const { startEmulator } = await import(join(root, "packages", "testing", "dist", "index.js"))
 
-/** Starts `node file` as an app on `port`, logs a user in through it like a browser, returns what /me says. */
-const loginThrough = async (emulator, cwd, file, port, env = {}) => {
+/** Starts `command file` (default: this node) as an app on `port`, logs a user in through it like a browser, returns what /me says. */
+const loginThrough = async (emulator, cwd, file, port, env = {}, command = process.execPath, args = []) => {
   const redirectUri = `http://127.0.0.1:${port}/auth/callback`
-  const child = spawn(process.execPath, [file], {
+  const child = spawn(command, [...args, file], {
     cwd,
     env: { ...process.env, ...env, PORT: String(port), AUTH0_OPTIONS: JSON.stringify(emulator.sdkOptions({ redirectUri })) },
     stdio: ["ignore", "pipe", "inherit"]
@@ -95,7 +170,8 @@ const loginThrough = async (emulator, cwd, file, port, env = {}) => {
   }
 }
 
-const ports = await Promise.all(Array.from({ length: MATRIX.length * 2 + 1 }, freePort))
+// Two per matrix entry, the bundle app, and the Hono app on Node, Deno and Bun.
+const ports = await Promise.all(Array.from({ length: MATRIX.length * 2 + 4 }, freePort))
 const emulator = await startEmulator({
   clients: [{
     clientId: "app",
@@ -150,7 +226,56 @@ try {
   copyFileSync(join(fixtures, "promise-app.mjs"), join(bare, "promise-app.mjs"))
   expect(
     "without effect: the bundle logs in",
-    await loginThrough(emulator, bare, "promise-app.mjs", ports.at(-1), { ENTRY: "@auth0-effect/node/bundle" }),
+    await loginThrough(emulator, bare, "promise-app.mjs", ports[MATRIX.length * 2], { ENTRY: "@auth0-effect/node/bundle" }),
+    "Hello, ada@example.com"
+  )
+
+  // Every package in one app, as the README's install line has it.
+  const subpaths = PUBLISHED.flatMap(subpathsOf)
+  const [effect, platform] = MATRIX.at(-1)
+  const honoDev = manifestOf("hono").devDependencies
+  const frameworks = [`hono@${honoDev.hono}`, `@hono/node-server@${honoDev["@hono/node-server"]}`]
+  const env = { SUBPATHS: JSON.stringify(subpaths) }
+  const all = join(work, "all-npm")
+  mkdirSync(all)
+  writeFileSync(join(all, "package.json"), JSON.stringify({ name: "all-npm", private: true, type: "module" }))
+  npm(["install", effect, platform, ...frameworks, ...PUBLISHED.map(tarball)], all)
+  copyFileSync(join(fixtures, "hono-app.mjs"), join(all, "hono-app.mjs"))
+  writeFileSync(join(all, "subpaths.ts"), subpaths.map((s, i) => `export * as m${i} from ${JSON.stringify(s)}\n`).join(""))
+  writeFileSync(join(all, "tsconfig.json"), JSON.stringify({
+    compilerOptions: {
+      target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true,
+      exactOptionalPropertyTypes: true, skipLibCheck: false, lib: ["ES2022", "DOM"],
+      typeRoots: [join(root, "node_modules", "@types")], types: ["node"]
+    },
+    files: ["subpaths.ts"]
+  }))
+  run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], all)
+  console.log(`ok: npm: the ${subpaths.length} subpaths of ${PUBLISHED.length} packages type-check (${PUBLISHED.join(", ")})`)
+  expect("npm, Node: the Hono app imports every subpath and logs in", await loginThrough(emulator, all, "hono-app.mjs", ports[MATRIX.length * 2 + 1], env), "Hello, ada@example.com")
+  expect(
+    "npm's node_modules, Deno: the Hono app imports every subpath and logs in",
+    await loginThrough(emulator, all, "hono-app.mjs", ports[MATRIX.length * 2 + 2], env, DENO, ["run", "-A", "--quiet"]),
+    "Hello, ada@example.com"
+  )
+
+  const bunApp = join(work, "all-bun")
+  mkdirSync(bunApp)
+  const files = Object.fromEntries(PUBLISHED.map((pkg) => [manifestOf(pkg).name, `file:${tarball(pkg)}`]))
+  const spec = (s) => [s.slice(0, s.lastIndexOf("@")), s.slice(s.lastIndexOf("@") + 1)]
+  writeFileSync(join(bunApp, "package.json"), JSON.stringify({
+    name: "all-bun",
+    private: true,
+    type: "module",
+    dependencies: { ...Object.fromEntries([effect, platform, ...frameworks].map(spec)), ...files },
+    // The tarballs depend on each other by version, which no registry has yet: point those at the files.
+    overrides: files
+  }))
+  run(BUN, ["install", "--no-progress"], bunApp)
+  copyFileSync(join(fixtures, "hono-app.mjs"), join(bunApp, "hono-app.mjs"))
+  expect(
+    "bun install, Bun: the Hono app imports every subpath and logs in",
+    await loginThrough(emulator, bunApp, "hono-app.mjs", ports[MATRIX.length * 2 + 3], env, BUN, ["run"]),
     "Hello, ada@example.com"
   )
 } finally {

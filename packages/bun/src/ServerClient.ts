@@ -4,8 +4,7 @@
  *
  * @since 0.1.0
  */
-import { BaseServerClient, type ServerClientOptions } from "@auth0-effect/core/ServerClient"
-import { webServerClientAdapter, type WebStoreOptions } from "@auth0-effect/core/WebCookies"
+import { WebServerClient } from "@auth0-effect/core/WebServerClient"
 
 /**
  * Auth0 for `Bun.serve` (or any handler from `Request` to `Response`). Cookies are read from
@@ -18,8 +17,4 @@ import { webServerClientAdapter, type WebStoreOptions } from "@auth0-effect/core
  * const user = await auth0.getUser({ request, headers })
  * return Response.json(user ?? null, { headers })
  */
-export class ServerClient extends BaseServerClient<WebStoreOptions> {
-  constructor(options: ServerClientOptions) {
-    super(options, webServerClientAdapter)
-  }
-}
+export class ServerClient extends WebServerClient {}
