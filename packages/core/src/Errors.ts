@@ -201,8 +201,8 @@ export interface MfaRequirements {
 /**
  * The token endpoint answered `mfa_required` (a code exchange, a refresh or an MRRT call for an
  * API whose policy asks for MFA): the session is unchanged. `mfaToken` is the credential for the
- * MFA API (`Mfa.listAuthenticators`, `Mfa.challengeAuthenticator`, `Mfa.verify`); it is not
- * enumerable, so `JSON.stringify`, `toJSON` and `util.inspect` never render it (CWE-532).
+ * MFA API (`Mfa.listAuthenticators`, `Mfa.challengeAuthenticator`, `Mfa.verify`); it is kept in a
+ * private field behind a getter, so `JSON.stringify`, `toJSON` and `util.inspect` never render it (CWE-532).
  * `audience` and `scope` are what the failed request asked for; pass them to `Mfa.verify`.
  */
 export class MfaRequiredError extends TaggedAuth0Error("MfaRequiredError")<{
@@ -215,7 +215,12 @@ export class MfaRequiredError extends TaggedAuth0Error("MfaRequiredError")<{
   readonly audience: string
   readonly scope: string
 }> {
-  declare readonly mfaToken: string
+  // A private field: no rendering (toJSON, JSON.stringify, util.inspect even with showHidden) can reach it.
+  readonly #mfaToken: string
+  /** The credential for the MFA API; readable by code, never rendered. */
+  get mfaToken(): string {
+    return this.#mfaToken
+  }
   constructor(args: {
     readonly message: string
     readonly status: number
@@ -228,7 +233,7 @@ export class MfaRequiredError extends TaggedAuth0Error("MfaRequiredError")<{
   }) {
     const { mfaToken, ...rest } = args
     super({ ...rest, error: "mfa_required" })
-    Object.defineProperty(this, "mfaToken", { value: mfaToken, enumerable: false, writable: false, configurable: false })
+    this.#mfaToken = mfaToken
   }
 }
 
