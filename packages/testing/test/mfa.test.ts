@@ -128,3 +128,20 @@ describe("emulator MFA on the wire", () => {
     expect(((await response.json()) as { error_description: string }).error_description).toBe("Malformed mfa_token")
   })
 })
+
+describe("docs/testing.md MFA examples run", () => {
+  it("starts a tenant with an API that requires MFA and enrolls users", async () => {
+    const { startWithMfa, enrolledUsers } = await import("../examples/mfa.js")
+    const emulator = await startWithMfa()
+    try {
+      const result = await enrolledUsers(emulator)
+      expect(result.otp).toMatch(/^\d{6}$/)
+      expect(result.recoveryCode).toMatch(/^[A-Z2-7]{24}$/)
+      // Nothing was challenged yet: no code sent, no push pending.
+      expect(result.smsCode).toBeUndefined()
+      expect(result.approved).toBe(0)
+    } finally {
+      await emulator.stop()
+    }
+  })
+})
