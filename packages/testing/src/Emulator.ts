@@ -10,7 +10,8 @@ import { errorPage, loginPage, messagePage, pageMessage } from "./internal/Pages
 import { makeProvider, OIDC_SCOPES, withOfflineAccessPrompt } from "./internal/Provider.js"
 import { resolveOrigin, type Fault, type ResolvedClient, type State, type UserRecord } from "./internal/State.js"
 import { handleRefreshGrant, handleTokenVaultGrant, TOKEN_VAULT_GRANT } from "./internal/TokenEndpoint.js"
-import { addAuthenticator, approvePush, codeGrantNeedsMfa, handleMfaApi, handleMfaGrant, isMfaGrant, makeMfaState } from "./internal/Mfa.js"
+import { addAuthenticator, approvePush, codeGrantNeedsMfa, handleMfaApi, makeMfaState } from "./internal/Mfa.js"
+import { handleMfaGrant, isMfaGrant } from "./internal/MfaGrants.js"
 
 /**
  * An application registered in the emulated tenant. Any `{origin}` inside an audience is replaced by

@@ -1,8 +1,8 @@
 /**
  * Auth0's multi-factor authentication, emulated: APIs whose policy requires MFA (their refresh,
  * MRRT and code grants answer 403 `mfa_required` with an `mfa_token`), the MFA API
- * (`/mfa/authenticators`, `/mfa/associate`, `/mfa/challenge`) and the verify grants (`mfa-otp`,
- * `mfa-oob`, `mfa-recovery-code`). Nothing is sent: tests read oob codes with
+ * (`/mfa/authenticators`, `/mfa/associate`, `/mfa/challenge`); the verify grants (`mfa-otp`,
+ * `mfa-oob`, `mfa-recovery-code`) are in MfaGrants.ts. Nothing is sent: tests read oob codes with
  * `lastMfaCode(user)`, approve pushes with `approveMfaPush(user)`, and compute TOTP codes from
  * the enrollment's secret with `totp(secret)`.
  */
@@ -10,11 +10,8 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import type Provider from "oidc-provider"
 import { authenticateClient } from "./ClientAuth.js"
 import { mediaType, nowSeconds, randomId, sendJson, sendOAuthError } from "./Http.js"
-import { signJwt, type TenantKey } from "./Keys.js"
-import { OIDC_SCOPES } from "./Provider.js"
-import type { ResolvedClient, State } from "./State.js"
-import { base32Encode, totp } from "./Totp.js"
-import { userClaims } from "./TokenEndpoint.js"
+import type { State } from "./State.js"
+import { base32Encode } from "./Totp.js"
 
 export const MFA_GRANTS = {
   otp: "http://auth0.com/oauth/grant-type/mfa-otp",
@@ -37,7 +34,7 @@ export interface MfaAuthenticator {
   active: boolean
 }
 
-interface MfaTokenRecord {
+export interface MfaTokenRecord {
   readonly clientId: string
   readonly sub: string
   readonly audience: string
@@ -82,7 +79,7 @@ export const makeMfaState = (required: Iterable<string>): MfaState => ({
 })
 
 const sixDigits = () => String(crypto.getRandomValues(new Uint32Array(1))[0]! % 1_000_000).padStart(6, "0")
-const newRecoveryCode = () => base32Encode(crypto.getRandomValues(new Uint8Array(15))).slice(0, 24)
+export const newRecoveryCode = () => base32Encode(crypto.getRandomValues(new Uint8Array(15))).slice(0, 24)
 
 /** `mfa_requirements` types, as Auth0 names factors there. */
 const requirementType = (a: MfaAuthenticator) =>
@@ -165,7 +162,7 @@ interface CodeLike {
 }
 
 /** The live record of an mfa_token, or why not. */
-const findToken = (state: State, token: string | null | undefined):
+export const findToken = (state: State, token: string | null | undefined):
   | { readonly ok: true; readonly record: MfaTokenRecord }
   | { readonly ok: false; readonly error: string; readonly description: string } =>
 {
@@ -240,6 +237,12 @@ export const approvePush = (state: State, sub: string): number => {
   return approved
 }
 
+/** Sends an OAuth error and reports the request handled. */
+const refused = (res: ServerResponse, status: number, error: string, description: string): true => {
+  sendOAuthError(res, status, error, description)
+  return true
+}
+
 /** `/mfa/authenticators`, `/mfa/associate` and `/mfa/challenge`; false when the path is none of them. */
 export const handleMfaApi = async (
   state: State,
@@ -251,7 +254,7 @@ export const handleMfaApi = async (
   const method = req.method ?? "GET"
   if (path === "/mfa/authenticators" && method === "GET") {
     const found = findToken(state, bearer(req))
-    if (!found.ok) return sendOAuthError(res, 401, "invalid_token", found.description), true
+    if (!found.ok) return refused(res, 401, "invalid_token", found.description)
     const list = (state.mfa.authenticators.get(found.record.sub) ?? []).map((a) => ({
       id: a.id,
       authenticator_type: a.type,
@@ -267,24 +270,24 @@ export const handleMfaApi = async (
   }
   if (path === "/mfa/associate" && method === "POST") {
     const found = findToken(state, bearer(req))
-    if (!found.ok) return sendOAuthError(res, 401, "invalid_token", found.description), true
+    if (!found.ok) return refused(res, 401, "invalid_token", found.description)
     let body: Record<string, unknown> = {}
     try {
       body = JSON.parse(raw) as Record<string, unknown>
     } catch {
-      return sendOAuthError(res, 400, "invalid_request", "The body must be JSON"), true
+      return refused(res, 400, "invalid_request", "The body must be JSON")
     }
     const types = body["authenticator_types"]
     const channels = Array.isArray(body["oob_channels"]) ? body["oob_channels"] : []
     if (!Array.isArray(types) || (types[0] !== "otp" && types[0] !== "oob")) {
-      return sendOAuthError(res, 400, "invalid_request", "authenticator_types must be [\"otp\"] or [\"oob\"]"), true
+      return refused(res, 400, "invalid_request", "authenticator_types must be [\"otp\"] or [\"oob\"]")
     }
     const channel = channels[0] as MfaChannel | undefined
     if (types[0] === "oob" && !["sms", "voice", "email", "auth0"].includes(String(channel))) {
-      return sendOAuthError(res, 400, "invalid_request", "oob_channels must be sms, voice, email or auth0"), true
+      return refused(res, 400, "invalid_request", "oob_channels must be sms, voice, email or auth0")
     }
     if ((channel === "sms" || channel === "voice") && typeof body["phone_number"] !== "string") {
-      return sendOAuthError(res, 400, "invalid_request", "phone_number is required for sms and voice"), true
+      return refused(res, 400, "invalid_request", "phone_number is required for sms and voice")
     }
     const sub = found.record.sub
     const { authenticator, recoveryCode } = addAuthenticator(state, sub, { type: types[0], channel }, false)
@@ -313,21 +316,21 @@ export const handleMfaApi = async (
   if (path === "/mfa/challenge" && method === "POST") {
     const params = bodyParams(req, raw)
     const auth = await authenticateClient(state, params, req.headers.authorization)
-    if (!auth.ok) return sendOAuthError(res, auth.status, auth.error, auth.description), true
+    if (!auth.ok) return refused(res, auth.status, auth.error, auth.description)
     const token = params.get("mfa_token")
     const found = findToken(state, token)
-    if (!found.ok) return sendOAuthError(res, 403, found.error, found.description), true
+    if (!found.ok) return refused(res, 403, found.error, found.description)
     if (found.record.clientId !== auth.client.clientId) {
-      return sendOAuthError(res, 403, "invalid_grant", "The mfa_token was issued to another client"), true
+      return refused(res, 403, "invalid_grant", "The mfa_token was issued to another client")
     }
     const types = (params.get("challenge_type") ?? "").split(" ").filter((t) => t === "otp" || t === "oob")
-    if (types.length === 0) return sendOAuthError(res, 400, "invalid_request", "challenge_type must be otp and/or oob"), true
+    if (types.length === 0) return refused(res, 400, "invalid_request", "challenge_type must be otp and/or oob")
     const wanted = params.get("authenticator_id")
     const candidates = (state.mfa.authenticators.get(found.record.sub) ?? [])
       .filter((a) => a.active && types.includes(a.type) && (wanted === null || a.id === wanted))
     const chosen = candidates[0]
     if (!chosen) {
-      return sendOAuthError(res, 403, "unsupported_challenge_type", "The user has no active authenticator for this challenge"), true
+      return refused(res, 403, "unsupported_challenge_type", "The user has no active authenticator for this challenge")
     }
     if (chosen.type === "otp") {
       sendJson(res, 200, { challenge_type: "otp" })
@@ -342,121 +345,4 @@ export const handleMfaApi = async (
     return true
   }
   return false
-}
-
-export const isMfaGrant = (grantType: string | null): boolean =>
-  grantType === MFA_GRANTS.otp || grantType === MFA_GRANTS.oob || grantType === MFA_GRANTS.recovery
-
-/** Whether a TOTP code matches `secret` now, one 30 s step either side (RFC 6238 §5.2). */
-const otpMatches = async (secret: string, otp: string): Promise<boolean> => {
-  const now = Date.now() / 1000
-  for (const drift of [0, -30, 30]) if ((await totp(secret, now + drift)) === otp) return true
-  return false
-}
-
-/** The `mfa-otp`, `mfa-oob` and `mfa-recovery-code` grants. */
-export const handleMfaGrant = async (
-  state: State,
-  key: TenantKey,
-  client: ResolvedClient,
-  params: URLSearchParams,
-  res: ServerResponse
-): Promise<void> => {
-  const grantType = params.get("grant_type")
-  const token = params.get("mfa_token")
-  const found = findToken(state, token)
-  if (!found.ok) return sendOAuthError(res, 403, found.error, found.description)
-  const record = found.record
-  if (record.clientId !== client.clientId) return sendOAuthError(res, 403, "invalid_grant", "The mfa_token was issued to another client")
-  const authenticators = state.mfa.authenticators.get(record.sub) ?? []
-  let newRecoveryCodeValue: string | undefined
-  if (grantType === MFA_GRANTS.otp) {
-    const otp = params.get("otp") ?? ""
-    let matched: MfaAuthenticator | undefined
-    for (const a of authenticators) if (a.type === "otp" && a.secret && (await otpMatches(a.secret, otp))) matched = a
-    if (!matched) return sendOAuthError(res, 403, "invalid_grant", "Invalid otp_code.")
-    matched.active = true
-  } else if (grantType === MFA_GRANTS.oob) {
-    const oobCode = params.get("oob_code") ?? ""
-    const oob = state.mfa.oob.get(oobCode)
-    if (!oob || oob.mfaToken !== token) return sendOAuthError(res, 403, "invalid_grant", "Invalid oob_code.")
-    if (oob.bindingCode === undefined && !oob.approved) {
-      return sendOAuthError(res, 400, "authorization_pending", "Authorization pending: please repeat the request in a few seconds.")
-    }
-    if (oob.bindingCode !== undefined && params.get("binding_code") !== oob.bindingCode) {
-      return sendOAuthError(res, 403, "invalid_grant", "Invalid binding_code.")
-    }
-    state.mfa.oob.delete(oobCode)
-    const authenticator = authenticators.find((a) => a.id === oob.authenticatorId)
-    if (authenticator) authenticator.active = true
-  } else {
-    const expected = state.mfa.recoveryCodes.get(record.sub)
-    if (expected === undefined || params.get("recovery_code") !== expected) {
-      return sendOAuthError(res, 403, "invalid_grant", "Invalid recovery_code.")
-    }
-    newRecoveryCodeValue = newRecoveryCode()
-    state.mfa.recoveryCodes.set(record.sub, newRecoveryCodeValue)
-  }
-  record.used = true
-  sendJson(res, 200, await mintTokens(state, key, client, record, newRecoveryCodeValue))
-}
-
-/** What a verified mfa_token answers: the original request's tokens, with `amr: ["mfa"]`. */
-const mintTokens = async (
-  state: State,
-  key: TenantKey,
-  client: ResolvedClient,
-  record: MfaTokenRecord,
-  recoveryCode: string | undefined
-): Promise<Record<string, unknown>> => {
-  const iat = nowSeconds()
-  const scopes = record.scope.split(" ").filter((s) => s.length > 0)
-  const oidcScopes = scopes.filter((s) => OIDC_SCOPES.has(s))
-  const body: Record<string, unknown> = {
-    access_token: await signJwt(key, {
-      iss: state.issuer,
-      sub: record.sub,
-      aud: record.audience,
-      azp: client.clientId,
-      client_id: client.clientId,
-      scope: record.scope,
-      amr: ["mfa"],
-      iat,
-      exp: iat + state.accessTokenTtl,
-      jti: randomId(16)
-    }, "at+jwt"),
-    scope: record.scope,
-    expires_in: state.accessTokenTtl,
-    token_type: "Bearer"
-  }
-  if (oidcScopes.includes("openid")) {
-    body["id_token"] = await signJwt(key, {
-      ...userClaims(state, record.sub, oidcScopes),
-      iss: state.issuer,
-      sub: record.sub,
-      aud: client.clientId,
-      iat,
-      exp: iat + 36000,
-      amr: ["mfa"],
-      ...(record.source === "code" && record.nonce ? { nonce: record.nonce } : {}),
-      ...(record.sid ? { sid: record.sid } : {}),
-      ...(record.authTime ? { auth_time: record.authTime } : {})
-    })
-  }
-  if (record.source === "code" && scopes.includes("offline_access")) {
-    const refreshToken = randomId(32)
-    state.refreshTokens.set(refreshToken, {
-      clientId: client.clientId,
-      accountId: record.sub,
-      scope: record.scope,
-      audience: record.audience,
-      sid: record.sid,
-      authTime: record.authTime,
-      grantId: undefined,
-      expiresAt: iat + 30 * 24 * 3600
-    })
-    body["refresh_token"] = refreshToken
-  }
-  if (recoveryCode !== undefined) body["recovery_code"] = recoveryCode
-  return body
 }
