@@ -4,9 +4,13 @@
  * rendering of MfaRequiredError, and the flows' exact error unions.
  */
 import { describe, expect, expectTypeOf, it } from "@effect/vitest"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Cause from "effect/Cause"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import * as FastCheck from "effect/FastCheck"
 import * as util from "node:util"
 import type * as AccessToken from "../src/AccessToken.js"
@@ -25,7 +29,9 @@ import {
   type TransportError
 } from "../src/Errors.js"
 import type * as Login from "../src/Login.js"
+import * as Http from "../src/internal/http.js"
 import type * as Mfa from "../src/Mfa.js"
+import * as MfaApi from "../src/MfaApi.js"
 import * as MfaRules from "../src/MfaRules.js"
 
 const MFA_TOKEN = "Fe26.2**SECRET-mfa-token-0123456789"
@@ -165,4 +171,34 @@ describe("exact error unions", () => {
     const error = new MfaApiError({ operation: "verify", status: 403, error: "invalid_grant", errorDescription: undefined, message: "m" })
     expect(error.operation).toBe("verify")
   })
+})
+
+describe("MfaApi.tapBodies (reading the mfa_required body on its way past)", () => {
+  const fetchLayer = (body: string | Uint8Array, status = 403) =>
+    FetchHttpClient.layer.pipe(Layer.provide(Layer.succeed(FetchHttpClient.Fetch, (async () =>
+      new Response(body, { status, headers: { "content-type": "application/json; charset=utf-8" } })) as unknown as typeof fetch)))
+  const post = HttpClientRequest.post("https://tenant.example.com/oauth/token")
+
+  it.effect("shows the parsed body and hands the same response on", () =>
+    Effect.gen(function*() {
+      const text = JSON.stringify({ error: "mfa_required", mfa_token: MFA_TOKEN })
+      let seen: unknown
+      const response = yield* MfaApi.tapBodies(Http.send(post, "5 seconds"), (s) => s === 403, (_, body) => {
+        seen = body
+      }).pipe(Effect.provide(fetchLayer(text)))
+      expect(seen).toEqual({ error: "mfa_required", mfa_token: MFA_TOKEN })
+      expect(response.status).toBe(403)
+      expect(response.text).toBe(text)
+      expect(response.headers["content-type"]).toBe("application/json; charset=utf-8")
+    }))
+
+  it.effect("a body over the cap is still refused as too large, and not parsed", () =>
+    Effect.gen(function*() {
+      let calls = 0
+      const exit = yield* Effect.exit(MfaApi.tapBodies(Http.send(post, "5 seconds"), () => true, () => {
+        calls++
+      }).pipe(Effect.provide(fetchLayer(new Uint8Array(Http.MAX_BODY_BYTES + 10).fill(32)))))
+      expect(calls).toBe(0)
+      expect(Exit.isFailure(exit) && Cause.squash(exit.cause)).toMatchObject({ _tag: "TransportError", reason: "too_large" })
+    }))
 })
