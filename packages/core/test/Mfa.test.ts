@@ -174,7 +174,7 @@ describe("exact error unions", () => {
 })
 
 describe("MfaApi.tapBodies (reading the mfa_required body on its way past)", () => {
-  const fetchLayer = (body: string | Uint8Array, status = 403) =>
+  const fetchLayer = (body: string | Uint8Array<ArrayBuffer>, status = 403) =>
     FetchHttpClient.layer.pipe(Layer.provide(Layer.succeed(FetchHttpClient.Fetch, (async () =>
       new Response(body, { status, headers: { "content-type": "application/json; charset=utf-8" } })) as unknown as typeof fetch)))
   const post = HttpClientRequest.post("https://tenant.example.com/oauth/token")
