@@ -13,6 +13,7 @@ import { Auth0Config } from "./Auth0Config.js"
 import { AuthorizationServer } from "./AuthorizationServer.js"
 import { AccessTokenError } from "./Errors.js"
 import * as IdToken from "./IdToken.js"
+import * as MfaApi from "./MfaApi.js"
 import { userClaims } from "./internal/claims.js"
 import { DEFAULT_AUDIENCE } from "./Login.js"
 import * as Scopes from "./Scopes.js"
@@ -55,8 +56,9 @@ const toAccessToken = (set: TokenSet): AccessToken => ({
  * An access token for `audience` covering `scope`. Fails with {@link MissingSessionError} when
  * logged out and {@link AccessTokenError} when no token can be had (no refresh token, the
  * refresh was refused, the server answered with a token for another audience, or its ID token
- * is about another user), and with `StoreError` when the session store (or the refresh lock)
- * fails. A set the server granted with fewer scopes than asked serves the same request again
+ * is about another user), with {@link MfaRequiredError} when the API's policy asks for MFA (the
+ * session is unchanged; verify a factor with `Mfa.verify`, then call again), and with
+ * `StoreError` when the session store (or the refresh lock) fails. A set the server granted with fewer scopes than asked serves the same request again
  * until it expires (`TokenSets.serves`).
  */
 export const getAccessToken = Effect.fn("getAccessToken")(function*(options: GetAccessTokenOptions = {}) {
@@ -160,6 +162,8 @@ const refresh = (refreshToken: string, audience: string | undefined, scope: stri
     // keeps the stored expiry at or before the token's real `exp` (never serve a dead token).
     const sentAt = yield* epochSeconds
     const tokens = yield* TokenEndpoint.request(params, "Refresh").pipe(
+      // An API whose policy asks for MFA answers mfa_required: a typed MfaRequiredError, session untouched.
+      MfaApi.detectMfaRequired({ audience: audience ?? DEFAULT_AUDIENCE, scope }),
       Effect.catchTag("TokenEndpointError", (e) =>
         Effect.fail(
           new AccessTokenError({

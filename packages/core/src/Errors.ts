@@ -195,3 +195,64 @@ export class StoreError extends TaggedAuth0Error("StoreError")<{
   readonly message: string
   readonly reason: "unavailable" | "too_large" | "corrupt"
 }> {}
+
+/** What the tenant says about the factors a user must present (`mfa_requirements` of `mfa_required`). */
+export interface MfaRequirements {
+  /** Factors the user has enrolled and can be challenged with (`otp`, `oob`, `recovery-code`, ...). */
+  readonly challenge?: ReadonlyArray<{ readonly type: string }> | undefined
+  /** Factors the user may enroll, when none is enrolled yet. */
+  readonly enroll?: ReadonlyArray<{ readonly type: string }> | undefined
+}
+
+/**
+ * The token endpoint answered `mfa_required` (a code exchange, a refresh or an MRRT call for an
+ * API whose policy asks for MFA): the session is unchanged. `mfaToken` is the credential for the
+ * MFA API (`Mfa.listAuthenticators`, `Mfa.challengeAuthenticator`, `Mfa.verify`); it is kept in a
+ * private field behind a getter, so `JSON.stringify`, `toJSON` and `util.inspect` never render it (CWE-532).
+ * `audience` and `scope` are what the failed request asked for; pass them to `Mfa.verify`.
+ */
+export class MfaRequiredError extends TaggedAuth0Error("MfaRequiredError")<{
+  readonly message: string
+  readonly status: number
+  readonly error: "mfa_required"
+  readonly errorDescription: string | undefined
+  readonly mfaRequirements: MfaRequirements | undefined
+  /** The API the failed request was for (`"default"` when none). */
+  readonly audience: string
+  readonly scope: string
+}> {
+  // A private field: no rendering (toJSON, JSON.stringify, util.inspect even with showHidden) can reach it.
+  readonly #mfaToken: string
+  /** The credential for the MFA API; readable by code, never rendered. */
+  get mfaToken(): string {
+    return this.#mfaToken
+  }
+  constructor(args: {
+    readonly message: string
+    readonly status: number
+    readonly errorDescription: string | undefined
+    readonly mfaRequirements: MfaRequirements | undefined
+    readonly audience: string
+    readonly scope: string
+    readonly mfaToken: string
+    readonly cause?: unknown
+  }) {
+    const { mfaToken, ...rest } = args
+    super({ ...rest, error: "mfa_required" })
+    this.#mfaToken = mfaToken
+  }
+}
+
+/**
+ * The MFA API (`/mfa/authenticators`, `/mfa/associate`, `/mfa/challenge`) or an MFA grant
+ * (`mfa-otp`, `mfa-oob`, `mfa-recovery-code`) answered with an error: `error` and
+ * `errorDescription` are Auth0's (`invalid_grant` for a wrong code, `expired_token` for an
+ * expired mfa_token, `authorization_pending` while a push notification waits).
+ */
+export class MfaApiError extends TaggedAuth0Error("MfaApiError")<{
+  readonly message: string
+  readonly operation: "listAuthenticators" | "enrollAuthenticator" | "challengeAuthenticator" | "verify"
+  readonly status: number
+  readonly error: string
+  readonly errorDescription: string | undefined
+}> {}

@@ -17,6 +17,7 @@ import {
   MissingTransactionError
 } from "./Errors.js"
 import * as IdToken from "./IdToken.js"
+import * as MfaApi from "./MfaApi.js"
 import * as Pkce from "./Pkce.js"
 import * as Randomness from "./Randomness.js"
 import type { SessionData } from "./Session.js"
@@ -217,7 +218,10 @@ export const completeInteractiveLogin = Effect.fn("completeInteractiveLogin")(fu
     code,
     redirect_uri: transaction.redirectUri,
     code_verifier: transaction.codeVerifier
-  }, "Code exchange")
+  }, "Code exchange").pipe(
+    // The API's policy asks for MFA: MfaRequiredError, and no session is stored.
+    MfaApi.detectMfaRequired({ audience: transaction.audience ?? DEFAULT_AUDIENCE, scope: transaction.scope })
+  )
   if (tokens.id_token === undefined) {
     return yield* new InvalidResponseError({ status: 200, message: "The token response has no id_token (was openid requested?)" })
   }

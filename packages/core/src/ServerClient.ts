@@ -24,6 +24,7 @@ import * as DpopFlow from "./Dpop.js"
 import { type ConfigurationError, InvalidArgumentError, type MissingSessionError, type StoreError } from "./Errors.js"
 import * as LoginFlow from "./Login.js"
 import * as LogoutFlow from "./Logout.js"
+import * as MfaFlow from "./Mfa.js"
 import { coordinatorLayer } from "./Auth0.js"
 import type { RefreshCoordinator } from "./RefreshCoordinator.js"
 import { RequestCoalescer } from "./RequestCoalescer.js"
@@ -263,6 +264,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    *
    * @throws {MissingSessionError} not logged in
    * @throws {AccessTokenError} no refresh token, the refresh was refused, a token for another audience, or a refreshed ID token for another user (`subject_mismatch`)
+   * @throws {MfaRequiredError} the API's policy asks for MFA: verify a factor with its `mfaToken` ({@link verify}), then call again
    * @throws {StoreError} the session store failed, or the refresh lock could not be had in time
    * @example
    * const { accessToken } = await auth0.getAccessToken({ audience: "https://api.example.com", scope: "read:items" }, storeOptions)
@@ -432,6 +434,61 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    */
   fetchWithAccessToken(options: DpopFlow.FetchWithAccessTokenOptions, storeOptions: StoreOptions): Promise<DpopFlow.ApiResponse> {
     return this.run(DpopFlow.fetchWithAccessToken(options), storeOptions)
+  }
+
+  // MFA
+
+  /**
+   * The user's MFA authenticators, with the `mfaToken` of a {@link MfaRequiredError}.
+   *
+   * @throws {MfaApiError} Auth0 refused (`invalid_token`: the mfa_token is unknown or expired)
+   * @throws {MissingRequiredArgumentError} no mfaToken
+   * @example
+   * const authenticators = await auth0.listAuthenticators({ mfaToken: error.mfaToken }, storeOptions)
+   */
+  listAuthenticators(options: MfaFlow.ListAuthenticatorsOptions, storeOptions: StoreOptions): Promise<Array<MfaFlow.Authenticator>> {
+    return this.run(MfaFlow.listAuthenticators(options), storeOptions)
+  }
+
+  /**
+   * Enrolls an authenticator: `["otp"]` answers a TOTP `secret` and `barcodeUri`; `["oob"]` with
+   * `oobChannels` `sms` (and `phoneNumber`), `email` or `auth0` (push) answers an `oobCode`.
+   * Verify it with {@link verify} to activate it.
+   *
+   * @throws {MfaApiError} Auth0 refused the enrollment
+   * @throws {InvalidArgumentError} an unknown type or channel, a phone number not in E.164
+   * @example
+   * const { secret, barcodeUri } = await auth0.enrollAuthenticator({ mfaToken, authenticatorTypes: ["otp"] }, storeOptions)
+   */
+  enrollAuthenticator(options: MfaFlow.EnrollAuthenticatorOptions, storeOptions: StoreOptions): Promise<MfaFlow.Enrollment> {
+    return this.run(MfaFlow.enrollAuthenticator(options), storeOptions)
+  }
+
+  /**
+   * Challenges an authenticator: for `oob`, Auth0 sends the SMS, email or push and answers the
+   * `oobCode` to verify with.
+   *
+   * @throws {MfaApiError} Auth0 refused the challenge
+   * @example
+   * const { oobCode } = await auth0.challengeAuthenticator({ mfaToken, challengeType: "oob", authenticatorId }, storeOptions)
+   */
+  challengeAuthenticator(options: MfaFlow.ChallengeOptions, storeOptions: StoreOptions): Promise<MfaFlow.Challenge> {
+    return this.run(MfaFlow.challengeAuthenticator(options), storeOptions)
+  }
+
+  /**
+   * Verifies a factor (`otp`, `oob` with `bindingCode`, or `recovery-code`) and stores the
+   * tokens in the session as a refresh would (the ID token validated, the same user): the
+   * `getAccessToken` call that failed with {@link MfaRequiredError} then succeeds. Pass the
+   * error's `audience` and `scope`.
+   *
+   * @throws {MfaApiError} a wrong code (`invalid_grant`), an expired mfa_token (`expired_token`), a push not yet approved (`authorization_pending`)
+   * @throws {AccessTokenError} the tokens are for another audience or another user; the session is unchanged
+   * @example
+   * await auth0.verify({ mfaToken: error.mfaToken, factorType: "otp", otp, audience: error.audience, scope: error.scope }, storeOptions)
+   */
+  verify(options: MfaFlow.VerifyOptions, storeOptions: StoreOptions): Promise<MfaFlow.VerifyResult> {
+    return this.run(MfaFlow.verify(options), storeOptions)
   }
 
   /**

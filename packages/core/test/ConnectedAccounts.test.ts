@@ -16,6 +16,7 @@ import type {
   MissingRequiredArgumentError,
   MissingSessionError,
   MissingTransactionError,
+  MfaRequiredError,
   MyAccountApiError,
   StoreError,
   TokenEndpointError,
@@ -445,7 +446,8 @@ describe("My Account tokens (MRRT)", () => {
 })
 
 describe("ConnectedAccounts error channels", () => {
-  type Base = ConfigurationError | DiscoveryError | StoreError | MissingSessionError | AccessTokenError | IdTokenValidationError
+  // MfaRequiredError: the My Account token comes from getAccessToken, which a policy asking for MFA stops.
+  type Base = ConfigurationError | DiscoveryError | StoreError | MissingSessionError | AccessTokenError | IdTokenValidationError | MfaRequiredError
   type Api = MyAccountApiError | TransportError | InvalidResponseError
   type Err<F extends (...args: never) => Effect.Effect<unknown, unknown, unknown>> = Effect.Effect.Error<ReturnType<F>>
 

@@ -12,6 +12,7 @@ import * as ConnectedAccounts from "../src/ConnectedAccounts.js"
 import * as Dpop from "../src/Dpop.js"
 import * as Login from "../src/Login.js"
 import * as Logout from "../src/Logout.js"
+import * as Mfa from "../src/Mfa.js"
 import { BaseServerClient } from "../src/ServerClient.js"
 import * as TokenVault from "../src/TokenVault.js"
 import * as UserSession from "../src/UserSession.js"
@@ -156,7 +157,7 @@ describe("docs", () => {
   })
 
   it("every flow of the Effect API is named in a guide", () => {
-    const flows = { AccessToken, BackchannelLogout, ConnectedAccounts, Dpop, Login, Logout, TokenVault, UserSession }
+    const flows = { AccessToken, BackchannelLogout, ConnectedAccounts, Dpop, Login, Logout, Mfa, TokenVault, UserSession }
     const missing: Array<string> = []
     for (const [module, exports] of Object.entries(flows)) {
       for (const [name, value] of Object.entries(exports)) {

@@ -1,7 +1,8 @@
 /**
  * CWE-532, played as the attacker who reads the logs: every flow, with known secrets (client
  * secret in basic and post auth, a private_key_jwt key, refresh and access tokens, a code and
- * its verifier, connect codes, the cookie secret, a logout token), against a tenant that is
+ * its verifier, connect codes, the cookie secret, a logout token, an mfa_token, OTP, oob, binding and
+ * recovery codes), against a tenant that is
  * down, hangs, echoes the request back in a 500 (JSON and text), in a 200 of the wrong shape,
  * redirects, or sends a huge body. Each error, with its whole `cause` chain, is serialised with
  * `util.inspect(..., { depth: 20, showHidden: true })`, `JSON.stringify`, `String` and its stack,
@@ -20,6 +21,7 @@ import * as BackchannelLogout from "../src/BackchannelLogout.js"
 import * as ConnectedAccounts from "../src/ConnectedAccounts.js"
 import { Auth0Error } from "../src/Errors.js"
 import * as Login from "../src/Login.js"
+import * as Mfa from "../src/Mfa.js"
 import { RequestCookies } from "../src/RequestCookies.js"
 import type { SessionData } from "../src/Session.js"
 import { StateStore } from "../src/StateStore.js"
@@ -41,7 +43,15 @@ const CONNECT_CODE = "connect-code-SECRET-6a5b4c"
 const AUTH_SESSION = "auth-session-SECRET-3d2e1f"
 const ID_TOKEN = "eyJhbGciOiJSUzI1NiJ9.id-token-SECRET.sig"
 const REDIRECT_URI = "http://127.0.0.1:3000/callback"
-const SENSITIVE = new Set(["client_secret", "client_assertion", "code", "code_verifier", "refresh_token", "subject_token", "connect_code", "auth_session"])
+const MFA_TOKEN = "mfa-token-SECRET-8b7a6c5d4e3f"
+const OTP = "otp-SECRET-492817"
+const OOB_CODE = "oob-code-SECRET-1f2e3d4c"
+const BINDING_CODE = "binding-SECRET-730519"
+const RECOVERY_CODE = "recovery-SECRET-QWERTY234567"
+const SENSITIVE = new Set([
+  "client_secret", "client_assertion", "code", "code_verifier", "refresh_token", "subject_token", "connect_code", "auth_session",
+  "mfa_token", "otp", "oob_code", "binding_code", "recovery_code"
+])
 
 type Auth = "client_secret_post" | "client_secret_basic" | "private_key_jwt"
 
@@ -137,7 +147,13 @@ const flows = (origin: string): ReadonlyArray<readonly [string, Effect.Effect<un
   ["listConnectedAccounts", Effect.zipRight(loggedIn(origin), ConnectedAccounts.listConnectedAccounts())],
   ["listConnectedAccountConnections", Effect.zipRight(loggedIn(origin), ConnectedAccounts.listConnectedAccountConnections())],
   ["deleteConnectedAccount", Effect.zipRight(loggedIn(origin), ConnectedAccounts.deleteConnectedAccount({ connectedAccountId: "cac_1" }))],
-  ["handleBackchannelLogout", Effect.suspend(() => BackchannelLogout.handleBackchannelLogout(logoutToken))]
+  ["handleBackchannelLogout", Effect.suspend(() => BackchannelLogout.handleBackchannelLogout(logoutToken))],
+  ["Mfa.listAuthenticators", Mfa.listAuthenticators({ mfaToken: MFA_TOKEN })],
+  ["Mfa.enrollAuthenticator", Mfa.enrollAuthenticator({ mfaToken: MFA_TOKEN, authenticatorTypes: ["oob"], oobChannels: ["sms"], phoneNumber: "+14155550123" })],
+  ["Mfa.challengeAuthenticator", Mfa.challengeAuthenticator({ mfaToken: MFA_TOKEN, challengeType: "oob", authenticatorId: "sms|dev_1" })],
+  ["Mfa.verify (otp)", Effect.zipRight(loggedIn(origin), Mfa.verify({ mfaToken: MFA_TOKEN, factorType: "otp", otp: OTP }))],
+  ["Mfa.verify (oob)", Mfa.verify({ mfaToken: MFA_TOKEN, factorType: "oob", oobCode: OOB_CODE, bindingCode: BINDING_CODE })],
+  ["Mfa.verify (recovery code)", Mfa.verify({ mfaToken: MFA_TOKEN, factorType: "recovery-code", recoveryCode: RECOVERY_CODE })]
 ]
 
 /** Every way an error can be printed or shipped to a log, for the error and each `cause` below it. */
@@ -173,6 +189,11 @@ const secrets = (tenant: HostileTenant | undefined): Array<string> => {
     AUTH_SESSION,
     ID_TOKEN,
     logoutToken,
+    MFA_TOKEN,
+    OTP,
+    OOB_CODE,
+    BINDING_CODE,
+    RECOVERY_CODE,
     privateJwkD,
     String(dpopJwk.d ?? "dpop-key-not-generated"),
     ...privatePem.split("\n").filter((line) => line.length >= 40)

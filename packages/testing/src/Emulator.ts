@@ -11,6 +11,8 @@ import { makeProvider, OIDC_SCOPES, withOfflineAccessPrompt } from "./internal/P
 import { resolveOrigin, type Fault, type ResolvedClient, type State, type UserRecord } from "./internal/State.js"
 import { handleRefreshGrant, handleTokenVaultGrant, TOKEN_VAULT_GRANT } from "./internal/TokenEndpoint.js"
 import { checkTokenRequest, countProviderChallenges, makeDpopState, type DpopOptions } from "./internal/Dpop.js"
+import { addAuthenticator, approvePush, codeGrantNeedsMfa, handleMfaApi, makeMfaState } from "./internal/Mfa.js"
+import { handleMfaGrant, isMfaGrant } from "./internal/MfaGrants.js"
 
 /**
  * An application registered in the emulated tenant. Any `{origin}` inside an audience is replaced by
@@ -40,7 +42,7 @@ export interface EmulatorOptions {
   /** Default: one client, see {@link DEFAULT_CLIENT_ID}. */
   clients?: EmulatorClient[]
   /** Resource servers (APIs) of the tenant; the My Account API is always there. `{origin}` is replaced. */
-  apis?: Array<{ audience: string; scopes: string[] }>
+  apis?: Array<{ audience: string; scopes: string[]; /** Its policy requires MFA: grants for it answer 403 mfa_required. */ requireMfa?: boolean }>
   /** Default 3600. */
   accessTokenTtlSeconds?: number
   /** Fixed-window limit over the whole My Account API; exceeding it answers 429 with retry-after. */
@@ -142,6 +144,16 @@ export interface Emulator {
   thirdPartyApiUrl(connection: string, path?: string): string
   /** Seeds a connected account for a user (sub or email) without the connect flow. */
   addConnectedAccount(user: string, account: { connection: string; scopes?: string[] }): Promise<{ id: string }>
+  /**
+   * Enrolls an MFA factor for a user (sub or email), active at once: `otp` answers the base32
+   * `secret` to compute codes from with `totp(secret)`; the user's first factor also gets a
+   * `recoveryCode`.
+   */
+  enrollMfa(user: string, factor: { type: "otp" | "sms" | "voice" | "email" | "push"; name?: string }): Promise<{ authenticatorId: string; secret?: string; recoveryCode?: string }>
+  /** The last code "sent" to a user (sub or email) by an sms, voice or email challenge or enrollment. */
+  lastMfaCode(user: string): string | undefined
+  /** Approves a user's pending push challenges (the Guardian app's "Allow"); resolves with how many. */
+  approveMfaPush(user: string): number
   stop(): Promise<void>
 }
 
@@ -286,7 +298,8 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     counts: new Map(),
     rateLimit: options.myAccountRateLimit,
     rateWindow: { start: Date.now(), count: 0 },
-    dpop: makeDpopState(options.dpop)
+    dpop: makeDpopState(options.dpop),
+    mfa: makeMfaState((options.apis ?? []).filter((a) => a.requireMfa).map((a) => resolveOrigin(a.audience, origin)))
   }
 
   const provider = makeProvider(state, key)
@@ -498,6 +511,33 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
       return { id: stored.id }
     },
 
+    enrollMfa: async (user, factor) => {
+      const found = findUser(user)
+      if (!found) throw new Error(`Unknown user "${user}"`)
+      const channel = factor.type === "push" ? "auth0" : factor.type === "otp" ? undefined : factor.type
+      const { authenticator, recoveryCode } = addAuthenticator(
+        state,
+        found.sub,
+        { type: factor.type === "otp" ? "otp" : "oob", channel, name: factor.name },
+        true
+      )
+      return {
+        authenticatorId: authenticator.id,
+        ...(authenticator.secret !== undefined ? { secret: authenticator.secret } : {}),
+        ...(recoveryCode !== undefined ? { recoveryCode } : {})
+      }
+    },
+
+    lastMfaCode: (user) => {
+      const found = findUser(user)
+      return found ? state.mfa.lastCodes.get(found.sub) : undefined
+    },
+
+    approveMfaPush: (user) => {
+      const found = findUser(user)
+      return found ? approvePush(state, found.sub) : 0
+    },
+
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()))
@@ -512,7 +552,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 /** Request bodies the emulator reads itself before deciding who answers. */
 const readsBody = (method: string, path: string): boolean =>
   method === "POST" &&
-  (path === "/oauth/token" || path === "/oauth/par" || path.startsWith("/me/") || path === "/connect" || path.startsWith("/u/login/"))
+  (path === "/oauth/token" || path === "/oauth/par" || path.startsWith("/me/") || path === "/connect" || path.startsWith("/u/login/") ||
+    path.startsWith("/mfa/"))
 
 /** Token and PAR bodies as form parameters (Auth0 also accepts JSON bodies there). */
 const formParams = (req: IncomingMessage, raw: string): URLSearchParams => {
@@ -584,6 +625,8 @@ const handle = async (
     if (path === "/oauth/token" && grantType === TOKEN_VAULT_GRANT) {
       return handleTokenVaultGrant(state, provider, auth.client, params, res, dpop.jkt)
     }
+    if (path === "/oauth/token" && isMfaGrant(grantType)) return handleMfaGrant(state, key, auth.client, params, res)
+    if (path === "/oauth/token" && grantType === "authorization_code" && (await codeGrantNeedsMfa(state, provider, auth.client.clientId, params, res))) return
     if (path === "/oauth/par") withOfflineAccessPrompt(params)
     for (const name of CLIENT_AUTH_PARAMS) params.delete(name)
     params.set("client_id", auth.client.clientId)
@@ -597,6 +640,7 @@ const handle = async (
   }
 
   if (await handleMyAccount(state, key, req, res, url, raw)) return
+  if (path.startsWith("/mfa/") && (await handleMfaApi(state, req, res, path, raw))) return
   if (path === "/connect") return handleConnectPage(state, req, res, url, raw)
   if (path.startsWith("/thirdparty/") && (await handleThirdPartyApi(state, req, res, url))) return
   if (path === "/v2/logout" && method === "GET") return handleV2Logout(state, res, url)

@@ -14,3 +14,4 @@ export {
   type LogoutTokenOptions
 } from "./Emulator.js"
 export { EmulatorService, EmulatorStartError } from "./EmulatorService.js"
+export { totp } from "./internal/Totp.js"

@@ -1,5 +1,6 @@
 import type { EmulatorClient } from "../Emulator.js"
 import type { DpopState } from "./Dpop.js"
+import type { MfaState } from "./Mfa.js"
 
 /** A user of the tenant: `sub` plus the OIDC claims returned for it. */
 export interface UserRecord {
@@ -93,6 +94,8 @@ export interface State {
   rateWindow: { start: number; count: number }
   /** DPoP switches, nonces, seen proofs and challenge counts. */
   readonly dpop: DpopState
+  /** Multi-factor authentication: APIs that require it, authenticators, mfa_tokens, oob codes. */
+  readonly mfa: MfaState
 }
 
 export const resolveOrigin = (value: string, origin: string): string => value.split("{origin}").join(origin)

@@ -4,6 +4,7 @@ import type { TenantKey } from "./Keys.js"
 import { signJwt } from "./Keys.js"
 import { nowSeconds, randomId, sendJson, sendOAuthError } from "./Http.js"
 import { CLAIMS_BY_SCOPE, OIDC_SCOPES } from "./Provider.js"
+import { requiresMfa, sendMfaRequired } from "./Mfa.js"
 import type { RefreshGrant, ResolvedClient, State } from "./State.js"
 
 export const TOKEN_VAULT_GRANT = "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token"
@@ -79,7 +80,7 @@ export const findRefreshToken = async (state: State, provider: Provider, value: 
 }
 
 /** OIDC Core §5.4 claims for the granted scopes. */
-const userClaims = (state: State, sub: string, scopes: ReadonlyArray<string>): Record<string, unknown> => {
+export const userClaims = (state: State, sub: string, scopes: ReadonlyArray<string>): Record<string, unknown> => {
   const user = state.users.get(sub)
   const claims: Record<string, unknown> = {}
   if (!user) return claims
@@ -138,6 +139,18 @@ export const handleRefreshGrant = async (
     apiScopes = keep(allowed)
   }
   const scope = unique([...oidcScopes, ...apiScopes]).join(" ")
+  if (requiresMfa(state, audience)) {
+    return sendMfaRequired(state, res, {
+      clientId: client.clientId,
+      sub: grant.accountId,
+      audience: audience!,
+      scope,
+      source: "refresh",
+      sid: grant.sid,
+      authTime: grant.authTime,
+      nonce: undefined
+    })
+  }
   const iat = nowSeconds()
   const exp = iat + state.accessTokenTtl
 
