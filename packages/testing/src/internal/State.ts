@@ -1,4 +1,6 @@
 import type { EmulatorClient } from "../Emulator.js"
+import type { LinkingState } from "./AccountLinking.js"
+import type { OrganizationsState } from "./Organizations.js"
 
 /** A user of the tenant: `sub` plus the OIDC claims returned for it. */
 export interface UserRecord {
@@ -88,6 +90,10 @@ export interface State {
   readonly counts: Map<string, number>
   readonly rateLimit: { readonly limit: number; readonly windowSeconds: number } | undefined
   rateWindow: { start: number; count: number }
+  /** Organizations, their members and invitations (internal/Organizations.ts). */
+  readonly organizations: OrganizationsState
+  /** Identities linked into users (internal/AccountLinking.ts). */
+  readonly linking: LinkingState
 }
 
 export const resolveOrigin = (value: string, origin: string): string => value.split("{origin}").join(origin)
