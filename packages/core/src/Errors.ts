@@ -105,6 +105,7 @@ export class IdTokenValidationError extends TaggedAuth0Error("IdTokenValidationE
     | "nonce"
     | "auth_time"
     | "subject"
+    | "organization"
 }> {}
 
 /**
@@ -114,7 +115,7 @@ export class IdTokenValidationError extends TaggedAuth0Error("IdTokenValidationE
  */
 export class AccessTokenError extends TaggedAuth0Error("AccessTokenError")<{
   readonly message: string
-  readonly reason: "missing_refresh_token" | "refresh_failed" | "audience_mismatch" | "subject_mismatch"
+  readonly reason: "missing_refresh_token" | "refresh_failed" | "audience_mismatch" | "subject_mismatch" | "organization_mismatch"
   readonly error?: string | undefined
   readonly errorDescription?: string | undefined
 }> {}

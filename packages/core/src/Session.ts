@@ -159,6 +159,15 @@ export const SessionInternal = Schema.Struct({
 })
 export type SessionInternal = typeof SessionInternal.Type
 
+/** The organization a session was logged in to (Auth0 Organizations), from its ID token. */
+export const SessionOrganization = Schema.Struct({
+  /** `org_id`. */
+  id: Schema.String,
+  /** `org_name`, when the token carried it. */
+  name: Schema.optional(Schema.String)
+})
+export type SessionOrganization = typeof SessionOrganization.Type
+
 /** Everything a logged-in session holds. */
 export const SessionData = Schema.Struct({
   user: UserClaims,
@@ -166,6 +175,8 @@ export const SessionData = Schema.Struct({
   refreshToken: Schema.optional(Schema.String),
   tokenSets: Schema.Array(TokenSet),
   connectionTokenSets: Schema.Array(ConnectionTokenSet),
+  /** The organization of the login; refreshed ID tokens must keep it. */
+  organization: Schema.optional(SessionOrganization),
   internal: SessionInternal
 })
 export type SessionData = typeof SessionData.Type
@@ -189,6 +200,8 @@ export const LoginTransaction = Schema.Struct({
   audience: Schema.optional(Schema.String),
   scope: Schema.String,
   maxAge: Schema.optional(Schema.Number),
+  /** The `organization` sent (id or name); the ID token must prove it. */
+  organization: Schema.optional(Schema.String),
   appState: Schema.optional(Schema.Unknown),
   /** Seconds since the epoch. */
   createdAt: Schema.Number
