@@ -222,5 +222,24 @@ export const ConnectTransaction = Schema.Struct({
 })
 export type ConnectTransaction = typeof ConnectTransaction.Type
 
-export const Transaction = Schema.Union(LoginTransaction, ConnectTransaction)
+/** An account link or unlink started by `startLinkUser` / `startUnlinkUser`, kept until its callback. */
+export const LinkTransaction = Schema.Struct({
+  kind: Schema.Literal("link"),
+  action: Schema.Literal("link", "unlink"),
+  state: Schema.String,
+  codeVerifier: Schema.String,
+  nonce: Schema.String,
+  redirectUri: Schema.String,
+  connection: Schema.String,
+  /** The session's user when the flow started: the ID token of the callback must be about them. */
+  sub: Schema.String,
+  /** The session's organization, sent again so the tenant keeps it. */
+  organization: Schema.optional(Schema.String),
+  appState: Schema.optional(Schema.Unknown),
+  /** Seconds since the epoch. */
+  createdAt: Schema.Number
+})
+export type LinkTransaction = typeof LinkTransaction.Type
+
+export const Transaction = Schema.Union(LoginTransaction, ConnectTransaction, LinkTransaction)
 export type Transaction = typeof Transaction.Type
