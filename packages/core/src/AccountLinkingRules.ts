@@ -69,11 +69,12 @@ export interface AuthorizeInput {
 }
 
 /**
- * The authorize parameters of a link or unlink: the caller's extras, then the SDK's own, so a
- * reserved name can never be overridden. A connection scope is sent for a link only.
+ * The authorize parameters of a link or unlink: the caller's extras without any reserved name,
+ * then the SDK's own, so a reserved name can never be overridden. A connection scope is sent for a link only.
  */
 export const authorizeParams = (input: AuthorizeInput): Record<string, string> => {
-  const params: Record<string, string> = { audience: AUDIENCE, ...input.extra }
+  const params: Record<string, string> = { audience: AUDIENCE }
+  for (const [key, value] of Object.entries(input.extra)) if (!RESERVED.has(key)) params[key] = value
   Object.assign(params, {
     client_id: input.clientId,
     response_type: "code",
