@@ -15,7 +15,7 @@ const base = {
 describe("AccountLinkingRules", () => {
   it.prop(
     "authorizeParams: no extra parameter overrides one the SDK owns",
-    [FastCheck.dictionary(FastCheck.constantFrom(...Rules.RESERVED, "redirect_uri", "audience", "prompt"), FastCheck.string()), FastCheck.constantFrom("link", "unlink")],
+    [FastCheck.dictionary(FastCheck.constantFrom(...Rules.RESERVED, "redirect_uri", "audience", "prompt"), FastCheck.string()), FastCheck.constantFrom<Rules.Action>("link", "unlink")],
     ([extra, action]) => {
       const params = Rules.authorizeParams({ ...base, action, extra })
       expect(params["scope"]).toBe(Rules.SCOPES[action])
