@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto"
 import * as jose from "jose"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startEmulator, type Emulator } from "../src/index.js"
+import * as Examples from "../examples/organizations.js"
 import { API, authorizeUrl, exchangeCode, pkce, REDIRECT_URI, refresh } from "./helpers.js"
 
 /** One login with extra authorize parameters; the callback URL and, when it has a code, the tokens. */
@@ -141,5 +142,38 @@ describe("emulated account linking", () => {
 
     const again = await loginWith(emulator, "ada@example.com", linking("openid unlink_account", unlinked.tokens!.id_token, "google-oauth2"))
     expect(again.callback.searchParams.get("error")).toBe("access_denied")
+  })
+})
+
+describe("docs/testing.md organization and linking examples run", () => {
+  let emulator: Emulator
+  beforeAll(async () => {
+    emulator = await startEmulator({ clients: [{ clientId: "app", clientSecret: "app-secret", redirectUris: [REDIRECT_URI] }] })
+  })
+  afterAll(() => emulator.stop())
+
+  it("seedOrganization makes a member and an invitation link", async () => {
+    const { acme, invitationUrl } = await Examples.seedOrganization(emulator)
+    expect(acme.id).toMatch(/^org_/)
+    expect(new URL(invitationUrl).searchParams.get("organization")).toBe(acme.id)
+    const { tokens } = await loginWith(emulator, "ada@example.com", { organization: "acme" })
+    expect(jose.decodeJwt(tokens!.id_token)["org_name"]).toBe("acme")
+  })
+
+  it("linkWithEmulator links the Google account into the primary user", async () => {
+    const other = await startEmulator({ clients: [{ clientId: "app", clientSecret: "app-secret", redirectUris: [REDIRECT_URI] }] })
+    try {
+      const sub = await Examples.seedLinkableAccounts(other)
+      const first = await loginWith(other, "ada@example.com", {})
+      const url = new URL(authorizeUrl(other, { nonce: "n", state: "s", challenge: pkce().challenge, scope: "openid link_account" }))
+      url.searchParams.set("id_token_hint", first.tokens!.id_token)
+      url.searchParams.set("requested_connection", "google-oauth2")
+      url.searchParams.set("audience", "my-account")
+      const { callback, connections } = await Examples.linkWithEmulator(other, url.href, sub)
+      expect(new URL(callback).searchParams.get("code")).toBeTruthy()
+      expect(connections).toEqual(["Username-Password-Authentication", "google-oauth2"])
+    } finally {
+      await other.stop()
+    }
   })
 })
