@@ -10,6 +10,9 @@
  * the callback's ID token is about the same user, then updates only the session's ID token and
  * user claims (now with the new `identities`).
  *
+ * With `pushedAuthorizationRequests` the request goes through PAR (RFC 9126), so the ID token is
+ * not put in a URL.
+ *
  * The callback comes back to the same `redirect_uri` as a login; {@link callbackKind} tells a
  * callback route which completion a callback's transaction belongs to.
  *
@@ -23,6 +26,7 @@ import { AuthorizationServer } from "./AuthorizationServer.js"
 import * as CallbackUrl from "./CallbackUrl.js"
 import {
   AccountLinkingError,
+  ConfigurationError,
   InvalidArgumentError,
   InvalidResponseError,
   MissingRequiredArgumentError,
@@ -134,7 +138,26 @@ const start = (action: AccountLinkingRules.Action, options: StartLinkUserOptions
       organization,
       extra
     })
-    for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value)
+    if (!config.options.pushedAuthorizationRequests) {
+      for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value)
+      return url
+    }
+    // With PAR the ID token (personal data) travels in a back-channel POST, not in a URL that
+    // browser history and proxy logs keep.
+    const parEndpoint = metadata.pushed_authorization_request_endpoint
+    if (!parEndpoint) {
+      return yield* new ConfigurationError({
+        field: "pushedAuthorizationRequests",
+        message: "Pushed authorization requests are enabled, but the tenant's discovery document has no pushed_authorization_request_endpoint"
+      })
+    }
+    const pushed = yield* TokenEndpoint.postAuthenticated(parEndpoint, params, "Pushed authorization request")
+    const requestUri = typeof pushed === "object" && pushed !== null ? (pushed as { request_uri?: unknown }).request_uri : undefined
+    if (typeof requestUri !== "string") {
+      return yield* new InvalidResponseError({ status: 201, message: "The PAR endpoint answered without a request_uri" })
+    }
+    url.searchParams.set("client_id", config.clientId)
+    url.searchParams.set("request_uri", requestUri)
     return url
   })
 

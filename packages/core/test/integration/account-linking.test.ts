@@ -94,6 +94,24 @@ describe("account linking against the emulator", () => {
       }).pipe(Effect.provide(appLayer(emulator)))
     }))
 
+  it.scopedLive("with PAR the ID token goes in the pushed request, not in the URL; the link completes", () =>
+    Effect.gen(function*() {
+      const { emulator, sub } = yield* setup
+      yield* Effect.gen(function*() {
+        const { browser } = yield* login(emulator, "ada@example.com")
+        emulator.resetCounts()
+        const url = yield* browser.request(AccountLinking.startLinkUser({ connection: "google-oauth2" }))
+        expect(emulator.requestCount("/oauth/par")).toBe(1)
+        expect(url.searchParams.has("id_token_hint")).toBe(false)
+        expect([...url.searchParams.keys()].sort()).toEqual(["client_id", "request_uri"])
+        const callback = yield* Effect.promise(() => emulator.login(url.href, { user: "ada.google@example.com" }))
+        yield* browser.request(AccountLinking.completeLinkUser(callback))
+        const linked = Option.getOrThrow(yield* browser.request(UserSession.getSession))
+        expect(connections(linked.user["identities"])).toEqual(["Username-Password-Authentication", "google-oauth2"])
+        expect(emulator.identities(sub)).toHaveLength(2)
+      }).pipe(Effect.provide(appLayer(emulator, { pushedAuthorizationRequests: true })))
+    }))
+
   it.scopedLive("a refused link is AccountLinkingError refused; the session and its transaction state are untouched", () =>
     Effect.gen(function*() {
       const { emulator } = yield* setup
@@ -173,6 +191,9 @@ describe("account linking against the emulator", () => {
       | StoreError
       | DiscoveryError
       | TransportError
+      | ConfigurationError
+      | TokenEndpointError
+      | InvalidResponseError
     >()
     expectTypeOf<Effect.Effect.Error<ReturnType<typeof AccountLinking.startUnlinkUser>>>().toEqualTypeOf<Effect.Effect.Error<Start>>()
     type Complete = ReturnType<typeof AccountLinking.completeLinkUser>
