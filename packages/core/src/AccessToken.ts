@@ -14,6 +14,7 @@ import { AuthorizationServer } from "./AuthorizationServer.js"
 import { AccessTokenError } from "./Errors.js"
 import * as IdToken from "./IdToken.js"
 import * as MfaApi from "./MfaApi.js"
+import * as OrganizationRules from "./OrganizationRules.js"
 import { userClaims } from "./internal/claims.js"
 import { DEFAULT_AUDIENCE } from "./Login.js"
 import * as Scopes from "./Scopes.js"
@@ -201,6 +202,13 @@ const refresh = (refreshToken: string, audience: string | undefined, scope: stri
         return yield* new AccessTokenError({
           reason: "subject_mismatch",
           message: `The refreshed ID token's ${mismatch} differs from the session's (OIDC Core §12.2); the session is unchanged`
+        })
+      }
+      const organizationProblem = OrganizationRules.refreshProblem(current.organization, claims)
+      if (organizationProblem !== undefined) {
+        return yield* new AccessTokenError({
+          reason: "organization_mismatch",
+          message: `Invalid refresh: ${organizationProblem}; the session is unchanged`
         })
       }
     }

@@ -111,6 +111,8 @@ export class Auth0Options extends Schema.Class<Auth0Options>("Auth0Options")({
   /** Encrypts cookies. The first secret encrypts; every listed secret decrypts (rotation). */
   secret: Schema.Union(Secret, Schema.NonEmptyArray(Secret)),
   redirectUri: Schema.optional(Schema.String),
+  /** Default organization (Auth0 Organizations: an `org_...` id or a name) for every login; `authorizationParams.organization` overrides it. */
+  organization: Schema.optional(Schema.NonEmptyTrimmedString),
   authorizationParams: Schema.optionalWith(
     Schema.Struct(
       {

@@ -88,6 +88,19 @@ export class TokenEndpointError extends TaggedAuth0Error("TokenEndpointError")<{
   readonly errorDescription: string | undefined
 }> {}
 
+/**
+ * Account linking could not start or finish: the session has no ID token to send as
+ * `id_token_hint` (`no_id_token`), the tenant refused the link or unlink (`refused`, with the
+ * callback's OAuth `error`), or the callback's ID token is about another user than the session's
+ * (`subject_mismatch`; the session is left as it was).
+ */
+export class AccountLinkingError extends TaggedAuth0Error("AccountLinkingError")<{
+  readonly message: string
+  readonly reason: "no_id_token" | "refused" | "subject_mismatch"
+  readonly error?: string | undefined
+  readonly errorDescription?: string | undefined
+}> {}
+
 /** The ID token broke a rule of OIDC Core 3.1.3.7; `reason` says which. */
 export class IdTokenValidationError extends TaggedAuth0Error("IdTokenValidationError")<{
   readonly message: string
@@ -105,6 +118,7 @@ export class IdTokenValidationError extends TaggedAuth0Error("IdTokenValidationE
     | "nonce"
     | "auth_time"
     | "subject"
+    | "organization"
 }> {}
 
 /**
@@ -114,7 +128,7 @@ export class IdTokenValidationError extends TaggedAuth0Error("IdTokenValidationE
  */
 export class AccessTokenError extends TaggedAuth0Error("AccessTokenError")<{
   readonly message: string
-  readonly reason: "missing_refresh_token" | "refresh_failed" | "audience_mismatch" | "subject_mismatch"
+  readonly reason: "missing_refresh_token" | "refresh_failed" | "audience_mismatch" | "subject_mismatch" | "organization_mismatch"
   readonly error?: string | undefined
   readonly errorDescription?: string | undefined
 }> {}

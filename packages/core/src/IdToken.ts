@@ -10,6 +10,7 @@ import { decodeProtectedHeader } from "jose/decode/protected_header"
 import { compactVerify } from "jose/jws/compact/verify"
 import type { KeyResolver } from "./AuthorizationServer.js"
 import { IdTokenValidationError } from "./Errors.js"
+import * as OrganizationRules from "./OrganizationRules.js"
 import type { DiscoveryError, TransportError } from "./Errors.js"
 
 /** Asymmetric algorithms we accept; `none` and HMAC never (the key would be the client secret). */
@@ -27,6 +28,8 @@ export interface Expectations {
   readonly maxAge?: number | undefined
   /** Algorithms the provider advertises (`id_token_signing_alg_values_supported`). */
   readonly advertisedAlgorithms?: ReadonlyArray<string> | undefined
+  /** The `organization` sent in the authorization request (id or name), if any. */
+  readonly organization?: string | undefined
 }
 
 export type Claims = jose.JWTPayload & { readonly sub: string }
@@ -143,6 +146,16 @@ export const checkAuthTime = (claims: jose.JWTPayload, maxAge: number | undefine
     : invalid("auth_time", "the user authenticated longer ago than max_age allows")
 }
 
+/**
+ * Auth0 Organizations: a login to an organization is proven by `org_id` (an `org_...` id) or
+ * `org_name` (a name, compared case-insensitively); see {@link OrganizationRules.claimProblem}.
+ */
+export const checkOrganization = (claims: jose.JWTPayload, organization: string | undefined) => {
+  if (organization === undefined) return undefined
+  const problem = OrganizationRules.claimProblem(claims, organization)
+  return problem === undefined ? undefined : invalid("organization", problem)
+}
+
 /** §2: `sub` is a non-empty string. */
 export const checkSubject = (claims: jose.JWTPayload) =>
   typeof claims.sub === "string" && claims.sub.length > 0 ? undefined : invalid("subject", "sub is missing")
@@ -157,7 +170,8 @@ export const checkClaims = (claims: jose.JWTPayload, expected: Expectations): Id
     checkNotBefore(claims, expected.now, expected.toleranceSeconds) ??
     checkNonce(claims, expected.nonce) ??
     checkAuthTime(claims, expected.maxAge, expected.now, expected.toleranceSeconds) ??
-    checkSubject(claims)
+    checkSubject(claims) ??
+    checkOrganization(claims, expected.organization)
 
 /** Verifies the signature through the JWKS, then every claim rule. */
 export const validate = (

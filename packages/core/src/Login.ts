@@ -18,6 +18,7 @@ import {
 } from "./Errors.js"
 import * as IdToken from "./IdToken.js"
 import * as MfaApi from "./MfaApi.js"
+import * as OrganizationRules from "./OrganizationRules.js"
 import * as Pkce from "./Pkce.js"
 import * as Randomness from "./Randomness.js"
 import type { SessionData } from "./Session.js"
@@ -112,6 +113,20 @@ export const startInteractiveLogin = Effect.fn("startInteractiveLogin")(function
   if (max_age !== undefined && (!Number.isInteger(max_age) || max_age < 0)) {
     return yield* new InvalidArgumentError({ argument: "authorizationParams.max_age", message: "max_age must be a non-negative integer" })
   }
+  // Organizations: an id or a name, from the call or the configuration; the callback checks the ID token proves it.
+  const organization = rest["organization"] ?? config.options.organization ?? config.extraAuthorizationParams["organization"]
+  for (const [name, value] of [["organization", organization], ["invitation", rest["invitation"]]] as const) {
+    const problem = value === undefined ? undefined : OrganizationRules.parameterProblem(value)
+    if (problem !== undefined) {
+      return yield* new InvalidArgumentError({ argument: `authorizationParams.${name}`, message: `authorizationParams.${name} ${problem}` })
+    }
+  }
+  if (rest["invitation"] !== undefined && organization === undefined) {
+    return yield* new MissingRequiredArgumentError({
+      argument: "authorizationParams.organization",
+      message: "An invitation needs its organization: pass both from the invitation URL (Organizations.loginOptionsFromInvitation)"
+    })
+  }
   const audience = askedAudience ?? config.audience
   const scope = Scopes.forLogin(configuredScope(config, audience), askedScope)
   const metadata = yield* (yield* AuthorizationServer).metadata
@@ -137,6 +152,7 @@ export const startInteractiveLogin = Effect.fn("startInteractiveLogin")(function
   // Binds the code to our DPoP key (RFC 9449 §10); on PAR too, where the proof also goes.
   const dpopKey = yield* DpopSend.keyOf(config.dpop)
   if (dpopKey !== undefined) params["dpop_jkt"] = dpopKey.thumbprint
+  if (typeof organization === "string") params["organization"] = organization
 
   yield* (yield* TransactionStore).set({
     kind: "login",
@@ -147,6 +163,7 @@ export const startInteractiveLogin = Effect.fn("startInteractiveLogin")(function
     ...(audience ? { audience } : {}),
     scope,
     ...(max_age !== undefined ? { maxAge: max_age } : {}),
+    ...(typeof organization === "string" ? { organization } : {}),
     ...(options.appState !== undefined ? { appState: options.appState } : {}),
     createdAt: now
   })
@@ -232,8 +249,10 @@ export const completeInteractiveLogin = Effect.fn("completeInteractiveLogin")(fu
     now,
     toleranceSeconds: config.options.clockToleranceSeconds,
     maxAge: transaction.maxAge,
-    advertisedAlgorithms: metadata.id_token_signing_alg_values_supported
+    advertisedAlgorithms: metadata.id_token_signing_alg_values_supported,
+    organization: transaction.organization
   })
+  const organization = OrganizationRules.fromClaims(claims)
   const audience = transaction.audience ?? DEFAULT_AUDIENCE
   if (transaction.audience !== undefined && !AccessTokenAudience.allows(tokens.access_token, transaction.audience)) {
     return yield* new AccessTokenError({
@@ -253,6 +272,7 @@ export const completeInteractiveLogin = Effect.fn("completeInteractiveLogin")(fu
       ...TokenSets.tokenTypeField(tokens.token_type)
     }],
     connectionTokenSets: [],
+    ...(organization !== undefined ? { organization } : {}),
     internal: {
       ...(typeof claims["sid"] === "string" ? { sid: claims["sid"] } : {}),
       createdAt: now

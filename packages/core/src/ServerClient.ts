@@ -16,6 +16,7 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import * as AccessTokenFlow from "./AccessToken.js"
+import * as AccountLinkingFlow from "./AccountLinking.js"
 import { Auth0Config, type Auth0Input, importKey, resolve } from "./Auth0Config.js"
 import { AuthorizationServer } from "./AuthorizationServer.js"
 import * as BackchannelLogoutFlow from "./BackchannelLogout.js"
@@ -25,7 +26,9 @@ import { type ConfigurationError, InvalidArgumentError, type MissingSessionError
 import * as LoginFlow from "./Login.js"
 import * as LogoutFlow from "./Logout.js"
 import * as MfaFlow from "./Mfa.js"
+import * as OrganizationsFlow from "./Organizations.js"
 import { coordinatorLayer } from "./Auth0.js"
+import type * as OrganizationRules from "./OrganizationRules.js"
 import type { RefreshCoordinator } from "./RefreshCoordinator.js"
 import { RequestCoalescer } from "./RequestCoalescer.js"
 import type { SessionBackend } from "./SessionBackend.js"
@@ -489,6 +492,117 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    */
   verify(options: MfaFlow.VerifyOptions, storeOptions: StoreOptions): Promise<MfaFlow.VerifyResult> {
     return this.run(MfaFlow.verify(options), storeOptions)
+  }
+
+  // Organizations
+
+  /**
+   * Login options from an organization invitation link: `options` with `authorizationParams.invitation`
+   * and `authorizationParams.organization` read from the link, for {@link startInteractiveLogin}.
+   *
+   * @throws {MissingRequiredArgumentError} the link has no `invitation` or no `organization`
+   * @throws {InvalidArgumentError} not an absolute URL, or a parameter repeated or blank
+   * @example
+   * const options = await auth0.loginOptionsFromInvitation(`https://app.example.com${req.url}`)
+   * const url = await auth0.startInteractiveLogin(options, storeOptions)
+   */
+  loginOptionsFromInvitation<AppState = unknown>(
+    url: string | URL,
+    options?: LoginFlow.StartInteractiveLoginOptions<AppState>
+  ): Promise<LoginFlow.StartInteractiveLoginOptions<AppState>> {
+    return this.#settle(OrganizationsFlow.loginOptionsFromInvitation(url, options))
+  }
+
+  /**
+   * The organization the session was logged in to (`{ id, name }`), or `undefined` (no session, or
+   * a login outside any organization).
+   *
+   * @throws {StoreError} the session store failed
+   * @example
+   * const organization = await auth0.getOrganization(storeOptions)
+   */
+  getOrganization(storeOptions: StoreOptions): Promise<OrganizationRules.SessionOrganization | undefined> {
+    return this.run(Effect.map(OrganizationsFlow.getOrganization, Option.getOrUndefined), storeOptions)
+  }
+
+  // Account linking
+
+  /**
+   * Starts linking the account of a connection (e.g. `google-oauth2`) to the logged-in user;
+   * resolves with the URL to redirect the browser to.
+   *
+   * @throws {MissingSessionError} nobody is logged in
+   * @throws {AccountLinkingError} `no_id_token`: the session has no ID token to send as id_token_hint
+   * @throws {MissingRequiredArgumentError} no connection, or no redirect URI
+   * @throws {InvalidArgumentError} a malformed connection, or an SDK-owned authorization parameter
+   * @example
+   * const url = await auth0.startLinkUser({ connection: "google-oauth2", appState: { returnTo: "/settings" } }, storeOptions)
+   */
+  startLinkUser<AppState = unknown>(
+    options: AccountLinkingFlow.StartLinkUserOptions<AppState>,
+    storeOptions: StoreOptions
+  ): Promise<URL> {
+    return this.run(AccountLinkingFlow.startLinkUser(options), storeOptions)
+  }
+
+  /**
+   * Completes a link from the callback URL: the session's ID token and user (with the new
+   * `identities`) are updated; its tokens are kept.
+   *
+   * @throws {AccountLinkingError} `refused` by the tenant, or `subject_mismatch` (the ID token is about another user)
+   * @throws {MissingTransactionError} no link transaction for the callback's state
+   * @throws {IdTokenValidationError} the callback's ID token is invalid
+   * @example
+   * const { appState } = await auth0.completeLinkUser(`http://localhost:3000${req.url}`, storeOptions)
+   */
+  completeLinkUser<AppState = unknown>(
+    url: string | URL,
+    storeOptions: StoreOptions
+  ): Promise<{ readonly appState: AppState | undefined }> {
+    return this.run(AccountLinkingFlow.completeLinkUser(url), storeOptions) as Promise<{ readonly appState: AppState | undefined }>
+  }
+
+  /**
+   * Starts unlinking the identity of a connection from the logged-in user; resolves with the URL to redirect to.
+   *
+   * @throws {MissingSessionError} nobody is logged in
+   * @throws {AccountLinkingError} `no_id_token`: the session has no ID token
+   * @example
+   * const url = await auth0.startUnlinkUser({ connection: "google-oauth2" }, storeOptions)
+   */
+  startUnlinkUser<AppState = unknown>(
+    options: AccountLinkingFlow.StartUnlinkUserOptions<AppState>,
+    storeOptions: StoreOptions
+  ): Promise<URL> {
+    return this.run(AccountLinkingFlow.startUnlinkUser(options), storeOptions)
+  }
+
+  /**
+   * Completes an unlink from the callback URL, as {@link completeLinkUser} does a link.
+   *
+   * @throws {AccountLinkingError} `refused` by the tenant, or `subject_mismatch`
+   * @throws {MissingTransactionError} no unlink transaction for the callback's state
+   * @example
+   * await auth0.completeUnlinkUser(`http://localhost:3000${req.url}`, storeOptions)
+   */
+  completeUnlinkUser<AppState = unknown>(
+    url: string | URL,
+    storeOptions: StoreOptions
+  ): Promise<{ readonly appState: AppState | undefined }> {
+    return this.run(AccountLinkingFlow.completeUnlinkUser(url), storeOptions) as Promise<{ readonly appState: AppState | undefined }>
+  }
+
+  /**
+   * Which flow a callback URL completes (`"login"`, `"connect"`, `"link"` or `"unlink"`), by its
+   * state's transaction, without consuming it; `undefined` when none is live. For one callback
+   * route shared by logins and account links.
+   *
+   * @example
+   * const kind = await auth0.callbackKind(url, storeOptions)
+   * if (kind === "link") await auth0.completeLinkUser(url, storeOptions)
+   */
+  callbackKind(url: string | URL, storeOptions: StoreOptions): Promise<"login" | "connect" | "link" | "unlink" | undefined> {
+    return this.run(Effect.map(AccountLinkingFlow.callbackKind(url), Option.getOrUndefined), storeOptions)
   }
 
   /**

@@ -163,6 +163,15 @@ export const SessionInternal = Schema.Struct({
 })
 export type SessionInternal = typeof SessionInternal.Type
 
+/** The organization a session was logged in to (Auth0 Organizations), from its ID token. */
+export const SessionOrganization = Schema.Struct({
+  /** `org_id`. */
+  id: Schema.String,
+  /** `org_name`, when the token carried it. */
+  name: Schema.optional(Schema.String)
+})
+export type SessionOrganization = typeof SessionOrganization.Type
+
 /** Everything a logged-in session holds. */
 export const SessionData = Schema.Struct({
   user: UserClaims,
@@ -170,6 +179,8 @@ export const SessionData = Schema.Struct({
   refreshToken: Schema.optional(Schema.String),
   tokenSets: Schema.Array(TokenSet),
   connectionTokenSets: Schema.Array(ConnectionTokenSet),
+  /** The organization of the login; refreshed ID tokens must keep it. */
+  organization: Schema.optional(SessionOrganization),
   internal: SessionInternal
 })
 export type SessionData = typeof SessionData.Type
@@ -204,6 +215,8 @@ export const LoginTransaction = Schema.Struct({
   audience: Schema.optional(Schema.String),
   scope: Schema.String,
   maxAge: Schema.optional(Schema.Number),
+  /** The `organization` sent (id or name); the ID token must prove it. */
+  organization: Schema.optional(Schema.String),
   appState: Schema.optional(Schema.Unknown),
   /** Seconds since the epoch. */
   createdAt: Schema.Number
@@ -224,5 +237,24 @@ export const ConnectTransaction = Schema.Struct({
 })
 export type ConnectTransaction = typeof ConnectTransaction.Type
 
-export const Transaction = Schema.Union(LoginTransaction, ConnectTransaction)
+/** An account link or unlink started by `startLinkUser` / `startUnlinkUser`, kept until its callback. */
+export const LinkTransaction = Schema.Struct({
+  kind: Schema.Literal("link"),
+  action: Schema.Literal("link", "unlink"),
+  state: Schema.String,
+  codeVerifier: Schema.String,
+  nonce: Schema.String,
+  redirectUri: Schema.String,
+  connection: Schema.String,
+  /** The session's user when the flow started: the ID token of the callback must be about them. */
+  sub: Schema.String,
+  /** The session's organization, sent again so the tenant keeps it. */
+  organization: Schema.optional(Schema.String),
+  appState: Schema.optional(Schema.Unknown),
+  /** Seconds since the epoch. */
+  createdAt: Schema.Number
+})
+export type LinkTransaction = typeof LinkTransaction.Type
+
+export const Transaction = Schema.Union(LoginTransaction, ConnectTransaction, LinkTransaction)
 export type Transaction = typeof Transaction.Type

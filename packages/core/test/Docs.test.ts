@@ -9,6 +9,8 @@ import { describe, expect, it } from "@effect/vitest"
 import * as AccessToken from "../src/AccessToken.js"
 import * as BackchannelLogout from "../src/BackchannelLogout.js"
 import * as ConnectedAccounts from "../src/ConnectedAccounts.js"
+import * as AccountLinking from "../src/AccountLinking.js"
+import * as Organizations from "../src/Organizations.js"
 import * as Dpop from "../src/Dpop.js"
 import * as Login from "../src/Login.js"
 import * as Logout from "../src/Logout.js"
@@ -157,7 +159,7 @@ describe("docs", () => {
   })
 
   it("every flow of the Effect API is named in a guide", () => {
-    const flows = { AccessToken, BackchannelLogout, ConnectedAccounts, Dpop, Login, Logout, Mfa, TokenVault, UserSession }
+    const flows = { AccessToken, AccountLinking, BackchannelLogout, ConnectedAccounts, Dpop, Login, Logout, Mfa, Organizations, TokenVault, UserSession }
     const missing: Array<string> = []
     for (const [module, exports] of Object.entries(flows)) {
       for (const [name, value] of Object.entries(exports)) {

@@ -16,6 +16,7 @@ import * as Layer from "effect/Layer"
 import * as jose from "jose"
 import * as util from "node:util"
 import * as AccessToken from "../src/AccessToken.js"
+import * as AccountLinking from "../src/AccountLinking.js"
 import * as Auth0 from "../src/Auth0.js"
 import * as BackchannelLogout from "../src/BackchannelLogout.js"
 import * as ConnectedAccounts from "../src/ConnectedAccounts.js"
@@ -127,6 +128,21 @@ const flows = (origin: string): ReadonlyArray<readonly [string, Effect.Effect<un
       createdAt: now()
     })
     return yield* Login.completeInteractiveLogin(`${REDIRECT_URI}?code=${CODE}&state=state-login`)
+  })],
+  ["completeLinkUser (code exchange)", Effect.gen(function*() {
+    yield* loggedIn(origin)
+    yield* (yield* TransactionStore).set({
+      kind: "link",
+      action: "link",
+      state: "state-link",
+      codeVerifier: CODE_VERIFIER,
+      nonce: "nonce-link",
+      redirectUri: REDIRECT_URI,
+      connection: "google-oauth2",
+      sub: "auth0|victim",
+      createdAt: now()
+    })
+    return yield* AccountLinking.completeLinkUser(`${REDIRECT_URI}?code=${CODE}&state=state-link`)
   })],
   ["getAccessToken (refresh)", Effect.zipRight(loggedIn(origin), AccessToken.getAccessToken({ audience: "https://api.example.com" }))],
   ["getAccessTokenForConnection (Token Vault)", Effect.zipRight(loggedIn(origin), TokenVault.getAccessTokenForConnection({ connection: "google-oauth2" }))],

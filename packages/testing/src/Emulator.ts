@@ -8,6 +8,8 @@ import { makeTenantKey, signJwt, type TenantKey } from "./internal/Keys.js"
 import { handleConnectPage, handleMyAccount, handleThirdPartyApi, MY_ACCOUNT_SCOPES, storeAccount } from "./internal/MyAccount.js"
 import { errorPage, loginPage, messagePage, pageMessage } from "./internal/Pages.js"
 import { makeProvider, OIDC_SCOPES, withOfflineAccessPrompt } from "./internal/Provider.js"
+import { identitiesOf, makeLinkingState, onLogin, withoutLinkingAudience } from "./internal/AccountLinking.js"
+import { addMember as addOrganizationMember, admit, createInvitation as createOrganizationInvitation, createOrganization as createTenantOrganization, findOrganization, makeOrganizationsState } from "./internal/Organizations.js"
 import { resolveOrigin, type Fault, type ResolvedClient, type State, type UserRecord } from "./internal/State.js"
 import { handleRefreshGrant, handleTokenVaultGrant, TOKEN_VAULT_GRANT } from "./internal/TokenEndpoint.js"
 import { checkTokenRequest, countProviderChallenges, makeDpopState, type DpopOptions } from "./internal/Dpop.js"
@@ -154,6 +156,18 @@ export interface Emulator {
   lastMfaCode(user: string): string | undefined
   /** Approves a user's pending push challenges (the Guardian app's "Allow"); resolves with how many. */
   approveMfaPush(user: string): number
+  /** Creates an organization; `id` defaults to `org_<random>`; `name` is lowercase letters, digits, `-`, `_`. */
+  createOrganization(organization: { name: string; id?: string; displayName?: string }): Promise<{ id: string; name: string }>
+  /** Makes a user (sub or email) a member of an organization (id or name). */
+  addMember(organization: string, user: string): Promise<void>
+  /**
+   * Invites `email` to an organization; resolves with the invitation link Auth0 would send:
+   * `loginUri` (the application login URI; default the client's first redirect URI's origin + "/login")
+   * with `invitation`, `organization` and `organization_name`. Logging in through it as that email makes the user a member.
+   */
+  createInvitation(organization: string, invitation: { email: string; clientId?: string; loginUri?: string }): Promise<{ id: string; url: string }>
+  /** A user's `identities` (its own first, then linked ones), as the ID token's `identities` claim shows them. */
+  identities(user: string): Array<{ provider: string; user_id: string; connection: string; isSocial: boolean }>
   stop(): Promise<void>
 }
 
@@ -299,7 +313,9 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     rateLimit: options.myAccountRateLimit,
     rateWindow: { start: Date.now(), count: 0 },
     dpop: makeDpopState(options.dpop),
-    mfa: makeMfaState((options.apis ?? []).filter((a) => a.requireMfa).map((a) => resolveOrigin(a.audience, origin)))
+    mfa: makeMfaState((options.apis ?? []).filter((a) => a.requireMfa).map((a) => resolveOrigin(a.audience, origin))),
+    organizations: makeOrganizationsState(),
+    linking: makeLinkingState()
   }
 
   const provider = makeProvider(state, key)
@@ -538,6 +554,37 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
       return found ? approvePush(state, found.sub) : 0
     },
 
+    createOrganization: async (organization) => {
+      const org = createTenantOrganization(state.organizations, organization)
+      return { id: org.id, name: org.name }
+    },
+
+    addMember: async (organization, user) => {
+      const org = findOrganization(state.organizations, organization)
+      if (!org) throw new Error(`Unknown organization "${organization}"`)
+      const found = findUser(user)
+      if (!found) throw new Error(`Unknown user "${user}"`)
+      addOrganizationMember(org, found.sub)
+    },
+
+    createInvitation: async (organization, invitation) => {
+      const org = findOrganization(state.organizations, organization)
+      if (!org) throw new Error(`Unknown organization "${organization}"`)
+      const client = clients.get(invitation.clientId ?? firstClient.clientId)
+      if (!client) throw new Error(`Unknown client ${invitation.clientId}`)
+      const redirect = client.redirectUris[0]
+      const loginUri = invitation.loginUri ?? (redirect ? `${new URL(redirect).origin}/login` : undefined)
+      if (!loginUri) throw new Error(`Client ${client.clientId} has no redirect URI: pass loginUri`)
+      const created = createOrganizationInvitation(state.organizations, org, { email: invitation.email, clientId: client.clientId, loginUri })
+      return { id: created.id, url: created.url }
+    },
+
+    identities: (user) => {
+      const found = findUser(user)
+      if (!found) throw new Error(`Unknown user "${user}"`)
+      return identitiesOf(state.linking, found)
+    },
+
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()))
@@ -628,6 +675,7 @@ const handle = async (
     if (path === "/oauth/token" && isMfaGrant(grantType)) return handleMfaGrant(state, key, auth.client, params, res)
     if (path === "/oauth/token" && grantType === "authorization_code" && (await codeGrantNeedsMfa(state, provider, auth.client.clientId, params, res))) return
     if (path === "/oauth/par") withOfflineAccessPrompt(params)
+    if (path === "/oauth/par") withoutLinkingAudience(params)
     for (const name of CLIENT_AUTH_PARAMS) params.delete(name)
     params.set("client_id", auth.client.clientId)
     delete req.headers.authorization
@@ -646,6 +694,9 @@ const handle = async (
   if (path === "/v2/logout" && method === "GET") return handleV2Logout(state, res, url)
   if (path.startsWith("/u/login/")) return handleLoginInteraction(state, provider, findUser, req, res, raw)
   if (path === "/avatar.png") return sendText(res, 404, "", "image/png")
+  if (path === "/authorize" && method === "GET" && withoutLinkingAudience(url.searchParams)) {
+    req.url = `${url.pathname}${url.search}`
+  }
   if (path === "/authorize" && method === "GET" && withOfflineAccessPrompt(url.searchParams)) {
     req.url = `${url.pathname}${url.search}`
   }
@@ -775,10 +826,22 @@ const handleLoginInteraction = async (
   if (!user) {
     return sendHtml(res, 400, loginPage({ action, clientId, users, loginHint, error: "Wrong email or user id." }))
   }
+  // Account linking may complete the login as another (the primary) user; organizations admit or refuse it.
+  const linked = onLogin(state.linking, state.users, details.params, user)
+  const account = "accountId" in linked ? state.users.get(linked.accountId) : undefined
+  const refusal = "error" in linked ? linked : account ? admit(state.organizations, details.params, clientId, account) : undefined
+  if (refusal || !account) {
+    return provider.interactionFinished(
+      req,
+      res,
+      { error: refusal?.error ?? "access_denied", error_description: refusal?.description ?? "Unknown user" },
+      { mergeWithLastSubmission: false }
+    )
+  }
   return provider.interactionFinished(
     req,
     res,
-    { login: { accountId: user.sub, ts: nowSeconds() } },
+    { login: { accountId: account.sub, ts: nowSeconds() } },
     { mergeWithLastSubmission: false }
   )
 }

@@ -4,6 +4,8 @@ import { makeMemoryAdapter } from "./Adapter.js"
 import type { TenantKey } from "./Keys.js"
 import { logoutPage, messagePage, errorPage } from "./Pages.js"
 import { randomId } from "./Http.js"
+import { identitiesOf, LINKING_SCOPES } from "./AccountLinking.js"
+import { admit, organizationClaims, requested as requestedOrganization, isRefusal } from "./Organizations.js"
 import type { State } from "./State.js"
 
 /**
@@ -43,6 +45,9 @@ export const CLAIMS_BY_SCOPE: Record<string, ReadonlyArray<string>> = {
   phone: ["phone_number", "phone_number_verified"],
   address: ["address"]
 }
+
+/** Claims of the login rather than the profile: the organization (Auth0) and linked identities. */
+export const SESSION_CLAIMS: ReadonlyArray<string> = ["org_id", "org_name", "identities"]
 
 /** Paths of the OIDC endpoints, as Auth0 names them. */
 export const ROUTES = {
@@ -86,18 +91,23 @@ export const makeProvider = (state: State, key: TenantKey): Provider => {
     adapter: makeMemoryAdapter(),
     jwks: { keys: [key.privateJwk as never] },
     cookies: { keys: [randomId(32)] },
-    findAccount: (_ctx, sub) => {
+    findAccount: (_ctx, sub, token) => {
       const user = state.users.get(sub)
       if (!user) return undefined
+      const grantId = (token as { grantId?: string } | undefined)?.grantId
       return {
         accountId: sub,
-        claims: () => ({ ...user.claims, sub })
+        claims: () => ({ ...user.claims, sub, identities: identitiesOf(state.linking, user), ...organizationClaims(state.organizations, grantId) })
       }
     },
-    claims: Object.fromEntries(Object.entries(CLAIMS_BY_SCOPE).map(([scope, claims]) => [scope, [...claims]])),
-    scopes: [...OIDC_SCOPES],
+    claims: {
+      ...Object.fromEntries(Object.entries(CLAIMS_BY_SCOPE).map(([scope, claims]) => [scope, [...claims]])),
+      // Auth0 adds the organization to every token of an organization login; the emulator shows identities too.
+      openid: [...(CLAIMS_BY_SCOPE["openid"] ?? []), ...SESSION_CLAIMS]
+    },
+    scopes: [...OIDC_SCOPES, ...LINKING_SCOPES],
     conformIdTokenClaims: false,
-    extraParams: ["audience"],
+    extraParams: ["audience", "organization", "invitation", "requested_connection", "requested_connection_scope"],
     pkce: { required: () => true },
     responseTypes: ["code"],
     routes: ROUTES,
@@ -113,7 +123,10 @@ export const makeProvider = (state: State, key: TenantKey): Provider => {
     },
     issueRefreshToken: async (_ctx, client, code) =>
       client.grantTypeAllowed("refresh_token") && code.scopes.has("offline_access"),
-    extraTokenClaims: (_ctx, token) => ({ azp: token.clientId }),
+    extraTokenClaims: (_ctx, token) => ({
+      azp: token.clientId,
+      ...organizationClaims(state.organizations, (token as { grantId?: string }).grantId)
+    }),
     interactions: { url: (_ctx, interaction) => `/u/login/${interaction.uid}` },
     // First-party applications skip consent on Auth0: grant whatever was asked for.
     loadExistingGrant: async (ctx) => {
@@ -121,7 +134,17 @@ export const makeProvider = (state: State, key: TenantKey): Provider => {
       if (!oidc.session?.accountId || !oidc.client) return undefined
       const existing = oidc.result?.["consent"] as { grantId?: string } | undefined
       const grantId = existing?.grantId ?? oidc.session.grantIdFor(oidc.client.clientId)
-      const found = grantId ? await oidc.provider.Grant.find(grantId) : undefined
+      // A login to an organization gets a grant of its own, so its tokens carry that organization.
+      const organization = requestedOrganization(state.organizations, oidc.params as Record<string, unknown>)
+      if (isRefusal(organization)) throw new errors.InvalidRequest(organization.description)
+      const user = state.users.get(oidc.session.accountId)
+      // The login page admitted (or refused) the user; this covers a login through an existing session.
+      if (organization && user && !organization.members.has(user.sub)) {
+        const refusal = admit(state.organizations, oidc.params as Record<string, unknown>, oidc.client.clientId, user)
+        if (refusal) throw new errors.AccessDenied(refusal.description)
+      }
+      const sameOrganization = (id: string | undefined) => id !== undefined && state.organizations.grants.get(id) === organization?.id
+      const found = grantId && sameOrganization(grantId) ? await oidc.provider.Grant.find(grantId) : undefined
       const grant = (found ??
         new oidc.provider.Grant({ accountId: oidc.session.accountId, clientId: oidc.client.clientId })) as unknown as GrantLike
       const requested = [...(oidc.requestParamScopes as Set<string>)]
@@ -135,7 +158,9 @@ export const makeProvider = (state: State, key: TenantKey): Provider => {
         const allowed = new Set((server.scope ?? "").split(" "))
         grant.addResourceScope(indicator, requested.filter((s) => allowed.has(s)).join(" "))
       }
-      await grant.save()
+      const savedId = await grant.save()
+      if (organization) state.organizations.grants.set(savedId, organization.id)
+      else state.organizations.grants.delete(savedId)
       return grant as never
     },
     renderError: (ctx, out) => {

@@ -1,6 +1,8 @@
 import type { EmulatorClient } from "../Emulator.js"
 import type { DpopState } from "./Dpop.js"
 import type { MfaState } from "./Mfa.js"
+import type { LinkingState } from "./AccountLinking.js"
+import type { OrganizationsState } from "./Organizations.js"
 
 /** A user of the tenant: `sub` plus the OIDC claims returned for it. */
 export interface UserRecord {
@@ -96,6 +98,10 @@ export interface State {
   readonly dpop: DpopState
   /** Multi-factor authentication: APIs that require it, authenticators, mfa_tokens, oob codes. */
   readonly mfa: MfaState
+  /** Organizations, their members and invitations (internal/Organizations.ts). */
+  readonly organizations: OrganizationsState
+  /** Identities linked into users (internal/AccountLinking.ts). */
+  readonly linking: LinkingState
 }
 
 export const resolveOrigin = (value: string, origin: string): string => value.split("{origin}").join(origin)

@@ -6,6 +6,8 @@ import { nowSeconds, randomId, sendJson, sendOAuthError } from "./Http.js"
 import { CLAIMS_BY_SCOPE, OIDC_SCOPES } from "./Provider.js"
 import { requiresMfa, sendMfaRequired } from "./Mfa.js"
 import type { RefreshGrant, ResolvedClient, State } from "./State.js"
+import { identitiesOf } from "./AccountLinking.js"
+import { organizationClaims } from "./Organizations.js"
 
 export const TOKEN_VAULT_GRANT = "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token"
 export const REFRESH_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:refresh_token"
@@ -164,6 +166,7 @@ export const handleRefreshGrant = async (
         aud: audience,
         azp: client.clientId,
         client_id: client.clientId,
+        ...organizationClaims(state.organizations, grant.grantId),
         scope,
         iat,
         exp,
@@ -197,6 +200,9 @@ export const handleRefreshGrant = async (
   if (oidcScopes.includes("openid")) {
     body["id_token"] = await signJwt(key, {
       ...userClaims(state, grant.accountId, oidcScopes),
+      ...(state.users.has(grant.accountId) ? { identities: identitiesOf(state.linking, state.users.get(grant.accountId)!) } : {}),
+      // The refresh keeps the organization of the login (its grant).
+      ...organizationClaims(state.organizations, grant.grantId),
       iss: state.issuer,
       sub: grant.accountId,
       aud: client.clientId,
