@@ -10,6 +10,7 @@ import { errorPage, loginPage, messagePage, pageMessage } from "./internal/Pages
 import { makeProvider, OIDC_SCOPES, withOfflineAccessPrompt } from "./internal/Provider.js"
 import { resolveOrigin, type Fault, type ResolvedClient, type State, type UserRecord } from "./internal/State.js"
 import { handleRefreshGrant, handleTokenVaultGrant, TOKEN_VAULT_GRANT } from "./internal/TokenEndpoint.js"
+import { handleRevocation } from "./internal/Revocation.js"
 
 /**
  * An application registered in the emulated tenant. Any `{origin}` inside an audience is replaced by
@@ -495,7 +496,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 /** Request bodies the emulator reads itself before deciding who answers. */
 const readsBody = (method: string, path: string): boolean =>
   method === "POST" &&
-  (path === "/oauth/token" || path === "/oauth/par" || path.startsWith("/me/") || path === "/connect" || path.startsWith("/u/login/"))
+  (path === "/oauth/token" || path === "/oauth/par" || path.startsWith("/me/") || path === "/connect" || path.startsWith("/u/login/") ||
+    path === "/oauth/revoke")
 
 /** Token and PAR bodies as form parameters (Auth0 also accepts JSON bodies there). */
 const formParams = (req: IncomingMessage, raw: string): URLSearchParams => {
@@ -548,6 +550,14 @@ const handle = async (
         fault.contentType ?? "application/json; charset=utf-8"
       )
     }
+  }
+
+  // Revocation: the emulator's own (the refresh tokens it minted are not oidc-provider's).
+  if (path === "/oauth/revoke" && method === "POST") {
+    const form = formParams(req, raw)
+    const auth = await authenticateClient(state, form, req.headers.authorization)
+    if (!auth.ok) return sendOAuthError(res, auth.status, auth.error, auth.description)
+    return handleRevocation(state, provider, auth.client, form, res)
   }
 
   // Token endpoint and PAR: the emulator authenticates the client itself, answers the refresh and
