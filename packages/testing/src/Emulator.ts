@@ -11,6 +11,23 @@ import { makeProvider, OIDC_SCOPES, withOfflineAccessPrompt } from "./internal/P
 import { resolveOrigin, type Fault, type ResolvedClient, type State, type UserRecord } from "./internal/State.js"
 import { handleRefreshGrant, handleTokenVaultGrant, TOKEN_VAULT_GRANT } from "./internal/TokenEndpoint.js"
 import { handleRevocation } from "./internal/Revocation.js"
+import {
+  checkPassword,
+  configureDatabase,
+  handleChangePassword,
+  handleSignup,
+  lastPasswordResetTicket,
+  type PasswordPolicy
+} from "./internal/DatabaseConnection.js"
+import {
+  handlePasswordlessGrant,
+  handlePasswordlessStart,
+  handleVerifyRedirect,
+  lastMagicLink,
+  lastPasswordlessCode,
+  PASSWORDLESS_OTP_GRANT
+} from "./internal/Passwordless.js"
+import { configureSessionTransfer, handleSessionTransferGrant, isSessionTransferRequest, redeemLoginTicket } from "./internal/SessionTransfer.js"
 
 /**
  * An application registered in the emulated tenant. Any `{origin}` inside an audience is replaced by
@@ -47,6 +64,13 @@ export interface EmulatorOptions {
   myAccountRateLimit?: { limit: number; windowSeconds: number }
   /** Upstream IdPs for Connected Accounts; default ["google-oauth2", "github"]. */
   connections?: string[]
+  /** The database connection: default name "Username-Password-Authentication", password policy "good" (Auth0's levels). */
+  databaseConnection?: { name?: string; passwordPolicy?: PasswordPolicy }
+  /**
+   * Session transfer tokens: the `subject_token_type` the emulated Token Exchange Action accepts
+   * (default "urn:auth0-emulator:user"); its `subject_token` names the user (sub or email).
+   */
+  sessionTransfer?: { subjectTokenType?: string }
 }
 
 /** Options to build a (possibly broken) back-channel logout token. Every default makes a valid token. */
@@ -98,7 +122,7 @@ export interface Emulator {
    * the same login form a browser would. Resolves with the redirect_uri callback URL (code & state, or
    * error). `consent: false` makes the user cancel: the callback carries `error=access_denied`.
    */
-  login(authorizeUrl: string, options: { user: string; consent?: boolean }): Promise<string>
+  login(authorizeUrl: string, options: { user?: string; consent?: boolean }): Promise<string>
   /**
    * Follows a connect_uri (with ticket) through the fake upstream provider's consent; resolves with the
    * app callback URL carrying connect_code & state, or error & error_description when `deny`.
@@ -133,6 +157,14 @@ export interface Emulator {
   thirdPartyApiUrl(connection: string, path?: string): string
   /** Seeds a connected account for a user (sub or email) without the connect flow. */
   addConnectedAccount(user: string, account: { connection: string; scopes?: string[] }): Promise<{ id: string }>
+  /** The last passwordless code sent to an email or phone number (nothing is sent), or `undefined`. */
+  lastPasswordlessCode(recipient: string): string | undefined
+  /** The last magic link sent to an email, or `undefined`; `login(link)` follows it to the app's callback. */
+  lastMagicLink(email: string): string | undefined
+  /** The last password reset ticket URL that change_password made for an email, or `undefined`. */
+  lastPasswordResetTicket(email: string): string | undefined
+  /** Whether `password` is the database connection password of the user with this email. */
+  checkPassword(email: string, password: string): boolean
   stop(): Promise<void>
 }
 
@@ -279,6 +311,8 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     rateWindow: { start: Date.now(), count: 0 }
   }
 
+  configureDatabase(state, options.databaseConnection)
+  configureSessionTransfer(state, options.sessionTransfer?.subjectTokenType)
   const provider = makeProvider(state, key)
   const providerCallback = provider.callback()
   const firstClient = [...clients.values()][0]!
@@ -352,8 +386,9 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     },
 
     login: async (authorizeUrl, { user, consent = true }) => {
-      const account = findUser(user)
-      if (!account) throw new Error(`Unknown user "${user}": create it with createUser() first`)
+      // Without a user, only a one-time login (magic link, session transfer token) can succeed.
+      const account = user === undefined ? undefined : findUser(user)
+      if (user !== undefined && !account) throw new Error(`Unknown user "${user}": create it with createUser() first`)
       const jar = new CookieJar()
       let url = new URL(authorizeUrl)
       let init: RequestInit = { method: "GET" }
@@ -373,7 +408,7 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
             init = {
               method: "POST",
               headers: { "content-type": "application/x-www-form-urlencoded" },
-              body: new URLSearchParams({ user: account.sub, action: consent ? "login" : "deny" }).toString()
+              body: new URLSearchParams({ user: account?.sub ?? "", action: consent ? "login" : "deny" }).toString()
             }
           } else {
             init = { method: "GET" }
@@ -482,6 +517,11 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
       return { id: stored.id }
     },
 
+    lastPasswordlessCode: (recipient) => lastPasswordlessCode(state, recipient),
+    lastMagicLink: (email) => lastMagicLink(state, email),
+    lastPasswordResetTicket: (email) => lastPasswordResetTicket(state, email),
+    checkPassword: (email, password) => checkPassword(state, email, password),
+
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()))
@@ -497,7 +537,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const readsBody = (method: string, path: string): boolean =>
   method === "POST" &&
   (path === "/oauth/token" || path === "/oauth/par" || path.startsWith("/me/") || path === "/connect" || path.startsWith("/u/login/") ||
-    path === "/oauth/revoke")
+    path === "/oauth/revoke" || path === "/passwordless/start" || path.startsWith("/dbconnections/"))
 
 /** Token and PAR bodies as form parameters (Auth0 also accepts JSON bodies there). */
 const formParams = (req: IncomingMessage, raw: string): URLSearchParams => {
@@ -512,6 +552,19 @@ const formParams = (req: IncomingMessage, raw: string): URLSearchParams => {
     }
   }
   return new URLSearchParams(raw)
+}
+
+/** A JSON body as an object (Auth0's Authentication API takes JSON or a form), or the form's fields. */
+const jsonOrForm = (req: IncomingMessage, raw: string): Record<string, unknown> => {
+  if (mediaType(req) === "application/json") {
+    try {
+      const parsed = JSON.parse(raw) as unknown
+      return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {}
+    } catch {
+      return {}
+    }
+  }
+  return Object.fromEntries(new URLSearchParams(raw))
 }
 
 const CLIENT_AUTH_PARAMS = ["client_secret", "client_assertion", "client_assertion_type"]
@@ -560,6 +613,16 @@ const handle = async (
     return handleRevocation(state, provider, auth.client, form, res)
   }
 
+  if (path === "/passwordless/start" && method === "POST") {
+    const body = jsonOrForm(req, raw)
+    const auth = await authenticateClient(state, formParams(req, raw), req.headers.authorization)
+    if (!auth.ok) return sendOAuthError(res, auth.status, auth.error, auth.description)
+    return handlePasswordlessStart(state, auth.client, body, res)
+  }
+  if (path === "/passwordless/verify_redirect" && method === "GET") return handleVerifyRedirect(state, res, url)
+  if (path === "/dbconnections/signup" && method === "POST") return handleSignup(state, jsonOrForm(req, raw), res)
+  if (path === "/dbconnections/change_password" && method === "POST") return handleChangePassword(state, jsonOrForm(req, raw), res)
+
   // Token endpoint and PAR: the emulator authenticates the client itself, answers the refresh and
   // Token Vault grants, and hands the rest to oidc-provider without the credentials.
   if ((path === "/oauth/token" || path === "/oauth/par") && method === "POST" && params) {
@@ -573,6 +636,12 @@ const handle = async (
     }
     if (path === "/oauth/token" && grantType === TOKEN_VAULT_GRANT) {
       return handleTokenVaultGrant(state, provider, auth.client, params, res)
+    }
+    if (path === "/oauth/token" && grantType === PASSWORDLESS_OTP_GRANT) {
+      return handlePasswordlessGrant(state, key, auth.client, params, res)
+    }
+    if (path === "/oauth/token" && isSessionTransferRequest(state, params)) {
+      return handleSessionTransferGrant(state, key, auth.client, params, res)
     }
     if (path === "/oauth/par") withOfflineAccessPrompt(params)
     for (const name of CLIENT_AUTH_PARAMS) params.delete(name)
@@ -689,6 +758,13 @@ const handleLoginInteraction = async (
   }))
   const clientId = String(details.params["client_id"] ?? "")
   const loginHint = typeof details.params["login_hint"] === "string" ? details.params["login_hint"] : undefined
+
+  // A session transfer token or magic-link ticket logs its user in, once, instead of the login page.
+  const ticket = details.prompt.name === "login" ? redeemLoginTicket(state, details.params) : undefined
+  if (ticket !== undefined && !ticket.ok) return sendHtml(res, 400, errorPage("Invalid session transfer token", ticket.detail))
+  if (ticket !== undefined) {
+    return provider.interactionFinished(req, res, { login: { accountId: ticket.sub, ts: nowSeconds() } }, { mergeWithLastSubmission: false })
+  }
 
   if (details.prompt.name === "consent") {
     // Consent is implicit (first-party application); grant what is missing and move on.

@@ -96,7 +96,8 @@ export const makeProvider = (state: State, key: TenantKey): Provider => {
     claims: Object.fromEntries(Object.entries(CLAIMS_BY_SCOPE).map(([scope, claims]) => [scope, [...claims]])),
     scopes: [...OIDC_SCOPES],
     conformIdTokenClaims: false,
-    extraParams: ["audience"],
+    // session_transfer_token and login_ticket: one-time logins (internal/SessionTransfer.ts).
+    extraParams: ["audience", "session_transfer_token", "login_ticket"],
     pkce: { required: () => true },
     responseTypes: ["code"],
     routes: ROUTES,
