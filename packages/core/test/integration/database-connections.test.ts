@@ -76,7 +76,7 @@ describe("database connections (/dbconnections/signup, /dbconnections/change_pas
   it.scopedLive("bad input fails before any request", () =>
     Effect.gen(function*() {
       const { emulator, layer } = yield* setup
-      const programs = [
+      const programs: Array<Effect.Effect<unknown, { readonly _tag: string }, any>> = [
         DatabaseConnections.signUp({ email: "nope", password: "Correct-Horse-9" }),
         DatabaseConnections.signUp({ email: "a@example.com", password: "" }),
         DatabaseConnections.signUp({ email: "a@example.com", password: "Correct-Horse-9", connection: "bad name" }),

@@ -99,7 +99,7 @@ describe("passwordless (Auth0 /passwordless/start and the passwordless OTP grant
   it.scopedLive("bad input fails before any request", () =>
     Effect.gen(function*() {
       const { emulator, request } = yield* setup
-      const bad = [
+      const bad: Array<Effect.Effect<unknown, { readonly _tag: string }, any>> = [
         Passwordless.startPasswordless({ connection: "email", email: "not an email" }),
         Passwordless.startPasswordless({ connection: "sms", phoneNumber: "0155 5501" }),
         Passwordless.startPasswordless({ connection: "email", email: "a@example.com", language: "en;x" }),
