@@ -9,9 +9,13 @@ import { describe, expect, it } from "@effect/vitest"
 import * as AccessToken from "../src/AccessToken.js"
 import * as BackchannelLogout from "../src/BackchannelLogout.js"
 import * as ConnectedAccounts from "../src/ConnectedAccounts.js"
+import * as DatabaseConnections from "../src/DatabaseConnections.js"
 import * as Login from "../src/Login.js"
 import * as Logout from "../src/Logout.js"
+import * as Passwordless from "../src/Passwordless.js"
+import * as Revocation from "../src/Revocation.js"
 import { BaseServerClient } from "../src/ServerClient.js"
+import * as SessionTransfer from "../src/SessionTransfer.js"
 import * as TokenVault from "../src/TokenVault.js"
 import * as UserSession from "../src/UserSession.js"
 
@@ -155,7 +159,19 @@ describe("docs", () => {
   })
 
   it("every flow of the Effect API is named in a guide", () => {
-    const flows = { AccessToken, BackchannelLogout, ConnectedAccounts, Login, Logout, TokenVault, UserSession }
+    const flows = {
+      AccessToken,
+      BackchannelLogout,
+      ConnectedAccounts,
+      DatabaseConnections,
+      Login,
+      Logout,
+      Passwordless,
+      Revocation,
+      SessionTransfer,
+      TokenVault,
+      UserSession
+    }
     const missing: Array<string> = []
     for (const [module, exports] of Object.entries(flows)) {
       for (const [name, value] of Object.entries(exports)) {
