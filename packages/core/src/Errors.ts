@@ -270,3 +270,21 @@ export class MfaApiError extends TaggedAuth0Error("MfaApiError")<{
   readonly error: string
   readonly errorDescription: string | undefined
 }> {}
+
+/**
+ * An Authentication API endpoint other than the token endpoint (`/passwordless/start`,
+ * `/dbconnections/signup`, `/dbconnections/change_password`) refused the request. `error` is
+ * Auth0's code (`invalid_password`, `invalid_signup`, `bad.email`, ...), `errorDescription` its
+ * text; for `invalid_password`, `policy` is the connection's password policy as Auth0 words it
+ * and `rules` the rules the password broke. Never the password, the email's code or the body.
+ */
+export class AuthenticationApiError extends TaggedAuth0Error("AuthenticationApiError")<{
+  readonly message: string
+  readonly status: number
+  /** The endpoint's path, e.g. `/dbconnections/signup`. */
+  readonly endpoint: string
+  readonly error: string
+  readonly errorDescription: string | undefined
+  readonly policy?: string | undefined
+  readonly rules?: ReadonlyArray<{ readonly code: string; readonly message: string; readonly verified: boolean }> | undefined
+}> {}

@@ -11,7 +11,11 @@ import * as Option from "effect/Option"
 import { Auth0Config } from "./Auth0Config.js"
 import { AuthorizationServer } from "./AuthorizationServer.js"
 import { InvalidArgumentError, type StoreError } from "./Errors.js"
+import * as Revocation from "./Revocation.js"
 import { StateStore } from "./StateStore.js"
+
+/** Why revoking the session's refresh token at logout failed (the logout went ahead). */
+export type RevocationFailure = Effect.Effect.Error<ReturnType<typeof Revocation.revoke>>
 
 export interface LogoutOptions {
   /** Absolute http(s) URL the tenant redirects to afterwards; must be allowed in the dashboard. */
@@ -22,6 +26,15 @@ export interface LogoutOptions {
    * expires. Use it to alert or retry; it is logged as a warning either way. Not a place to throw.
    */
   readonly onStoreError?: ((error: StoreError) => void) | undefined
+  /**
+   * Revoke the session's refresh token at the tenant (`/oauth/revoke`) before ending the session,
+   * so a copy of it (a stolen cookie, a backup of the store) is worthless. Default `false`. A
+   * failed revocation does not stop the logout: it is logged as a warning and passed to
+   * `onRevocationError`.
+   */
+  readonly revokeRefreshToken?: boolean | undefined
+  /** Called by {@link logout} when `revokeRefreshToken` was asked and the revocation failed. Not a place to throw. */
+  readonly onRevocationError?: ((error: RevocationFailure) => void) | undefined
 }
 
 /** What {@link logoutWithOutcome} did: where to send the browser, and whether the store failed. */
@@ -34,6 +47,11 @@ export interface LogoutOutcome {
    * named may survive until its TTL, so a copy of the old cookie still reads as that session.
    */
   readonly storeError: StoreError | undefined
+  /**
+   * With `revokeRefreshToken`, the revocation's failure (the tenant refused or was unreachable),
+   * or `undefined` (revoked, nothing to revoke, or not asked). The session ended regardless.
+   */
+  readonly revocationError?: RevocationFailure | undefined
 }
 
 const checkReturnTo = (returnTo: string | undefined) =>
@@ -66,10 +84,15 @@ export const logoutWithOutcome = Effect.fn("logoutWithOutcome")(function*(option
   yield* checkReturnTo(options.returnTo)
   const store = yield* StateStore
   const read = yield* Effect.either(store.get)
+  const session = Either.isRight(read) ? Option.getOrUndefined(read.right) : undefined
+  // Before the session ends: revoked first, so a failure cannot leave a live token nobody holds.
+  const revoked = options.revokeRefreshToken === true && session?.refreshToken !== undefined
+    ? yield* Effect.either(Revocation.revoke(session.refreshToken))
+    : undefined
+  const revocationError = revoked !== undefined && Either.isLeft(revoked) ? revoked.left : undefined
   const deleted = yield* Effect.either(store.delete)
   const storeError = Either.isLeft(read) ? read.left : Either.isLeft(deleted) ? deleted.left : undefined
-  const session = Either.isRight(read) ? Option.getOrUndefined(read.right) : undefined
-  const outcome = (url: URL): LogoutOutcome => ({ url, storeError })
+  const outcome = (url: URL): LogoutOutcome => ({ url, storeError, ...(revocationError ? { revocationError } : {}) })
   const metadata = yield* Effect.option((yield* AuthorizationServer).metadata)
   const endSession = Option.flatMap(metadata, (m) => Option.fromNullable(m.end_session_endpoint))
   if (Option.isSome(endSession)) {
@@ -91,7 +114,19 @@ export const logoutWithOutcome = Effect.fn("logoutWithOutcome")(function*(option
  * `options.onStoreError`, so it is seen without failing the logout.
  */
 export const logout = Effect.fn("logout")(function*(options: LogoutOptions = {}) {
-  const { storeError, url } = yield* logoutWithOutcome(options)
+  const { storeError, revocationError, url } = yield* logoutWithOutcome(options)
+  if (revocationError !== undefined) {
+    yield* Effect.logWarning(
+      `Logout: revoking the refresh token failed (${revocationError._tag}: ${revocationError.message}); the session ` +
+        "was ended anyway, but the refresh token may stay valid at the tenant until it expires"
+    )
+    const report = options.onRevocationError
+    if (report !== undefined) {
+      yield* Effect.try(() => report(revocationError)).pipe(
+        Effect.catchAll(() => Effect.logError("Logout: onRevocationError threw; the logout went ahead"))
+      )
+    }
+  }
   if (storeError !== undefined) {
     yield* Effect.logWarning(
       `Logout: the session store failed (${storeError.reason}: ${storeError.message}); the session cookie was ` +

@@ -21,12 +21,16 @@ import { Auth0Config, type Auth0Input, importKey, resolve } from "./Auth0Config.
 import { AuthorizationServer } from "./AuthorizationServer.js"
 import * as BackchannelLogoutFlow from "./BackchannelLogout.js"
 import * as ConnectedAccountsFlow from "./ConnectedAccounts.js"
+import * as DatabaseConnectionsFlow from "./DatabaseConnections.js"
 import * as DpopFlow from "./Dpop.js"
 import { type ConfigurationError, InvalidArgumentError, type MissingSessionError, type StoreError } from "./Errors.js"
 import * as LoginFlow from "./Login.js"
 import * as LogoutFlow from "./Logout.js"
 import * as MfaFlow from "./Mfa.js"
 import * as OrganizationsFlow from "./Organizations.js"
+import * as PasswordlessFlow from "./Passwordless.js"
+import * as RevocationFlow from "./Revocation.js"
+import * as SessionTransferFlow from "./SessionTransfer.js"
 import { coordinatorLayer } from "./Auth0.js"
 import type * as OrganizationRules from "./OrganizationRules.js"
 import type { RefreshCoordinator } from "./RefreshCoordinator.js"
@@ -603,6 +607,129 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    */
   callbackKind(url: string | URL, storeOptions: StoreOptions): Promise<"login" | "connect" | "link" | "unlink" | undefined> {
     return this.run(Effect.map(AccountLinkingFlow.callbackKind(url), Option.getOrUndefined), storeOptions)
+  }
+
+  // Passwordless
+
+  /**
+   * Sends a one-time code (email or SMS) or a magic link (email); nothing is stored but, for a
+   * link, its login transaction. Complete with {@link completePasswordless} or
+   * {@link completePasswordlessMagicLink}.
+   *
+   * @throws {InvalidArgumentError} a malformed email, a phone number not in E.164, a bad language tag
+   * @throws {AuthenticationApiError} the tenant refused (e.g. `bad.connection`: passwordless not enabled for the app)
+   * @example
+   * await auth0.startPasswordless({ connection: "email", email: "ada@example.com" }, storeOptions)
+   */
+  startPasswordless<AppState = unknown>(
+    options: PasswordlessFlow.StartPasswordlessOptions<AppState>,
+    storeOptions: StoreOptions
+  ): Promise<void> {
+    return this.run(PasswordlessFlow.startPasswordless(options), storeOptions)
+  }
+
+  /**
+   * Logs the user in with the code they received; the session replaces any existing one.
+   *
+   * @throws {TokenEndpointError} `invalid_grant`: a wrong, used or expired code, or too many attempts
+   * @throws {IdTokenValidationError} the ID token broke a rule of OIDC Core 3.1.3.7
+   * @example
+   * await auth0.completePasswordless({ connection: "email", email: "ada@example.com", verificationCode: "123456" }, storeOptions)
+   */
+  completePasswordless(options: PasswordlessFlow.CompletePasswordlessOptions, storeOptions: StoreOptions): Promise<void> {
+    return this.run(PasswordlessFlow.completePasswordless(options), storeOptions)
+  }
+
+  /**
+   * Completes a magic-link login from its callback URL, as `completeInteractiveLogin` does.
+   *
+   * @throws {MissingTransactionError} unknown, expired or replayed `state`
+   * @throws {TokenEndpointError} the code exchange was refused
+   * @example
+   * const { appState } = await auth0.completePasswordlessMagicLink(`http://localhost:3000${req.url}`, storeOptions)
+   */
+  completePasswordlessMagicLink<AppState = unknown>(
+    url: string | URL,
+    storeOptions: StoreOptions
+  ): Promise<{ readonly appState: AppState | undefined }> {
+    return this.run(PasswordlessFlow.completePasswordlessMagicLink(url), storeOptions) as Promise<
+      { readonly appState: AppState | undefined }
+    >
+  }
+
+  // Database connections
+
+  /**
+   * Creates a user in a database connection (no session: log them in afterwards).
+   *
+   * @throws {AuthenticationApiError} `invalid_password` (with `policy` and `rules`), `invalid_signup`, `bad.connection`
+   * @throws {InvalidArgumentError} a malformed email or connection name, bad `userMetadata`
+   * @example
+   * const { id } = await auth0.signUp({ email: "ada@example.com", password })
+   */
+  signUp(options: DatabaseConnectionsFlow.SignUpOptions): Promise<DatabaseConnectionsFlow.SignUpResult> {
+    return this.#settle(DatabaseConnectionsFlow.signUp(options))
+  }
+
+  /**
+   * Asks the tenant to email a password reset link; resolves alike whether or not the user exists.
+   *
+   * @throws {AuthenticationApiError} the tenant refused (e.g. `bad.connection`)
+   * @example
+   * await auth0.changePassword({ email: "ada@example.com" })
+   */
+  changePassword(options: DatabaseConnectionsFlow.ChangePasswordOptions): Promise<void> {
+    return this.#settle(DatabaseConnectionsFlow.changePassword(options))
+  }
+
+  // Revocation
+
+  /**
+   * Revokes a refresh token at the tenant: `options.token`, or the session's (then removed from
+   * the session). To revoke at logout, pass `logout({ revokeRefreshToken: true })`.
+   *
+   * @throws {MissingSessionError} no token given and not logged in
+   * @throws {TokenEndpointError} the tenant refused the revocation
+   * @example
+   * await auth0.revokeRefreshToken({}, storeOptions)
+   */
+  revokeRefreshToken(options: RevocationFlow.RevokeRefreshTokenOptions | undefined, storeOptions: StoreOptions): Promise<void> {
+    return this.run(RevocationFlow.revokeRefreshToken(options), storeOptions)
+  }
+
+  // Session transfer
+
+  /**
+   * Mints a single-use session transfer token; the actor is the session's ID token unless
+   * `options.actor` is given.
+   *
+   * @throws {MissingSessionError} no actor given and not logged in
+   * @throws {TokenEndpointError} the tenant or your Token Exchange Action refused
+   * @example
+   * const result = await auth0.requestSessionTransferToken({ subjectToken, subjectTokenType: "urn:acme:customer" }, storeOptions)
+   */
+  requestSessionTransferToken(
+    options: SessionTransferFlow.RequestSessionTransferTokenOptions,
+    storeOptions: StoreOptions
+  ): Promise<SessionTransferFlow.SessionTransferTokenResult> {
+    return this.run(SessionTransferFlow.requestSessionTransferToken(options), storeOptions)
+  }
+
+  /**
+   * The target's login URL carrying the session transfer token (synchronous).
+   *
+   * @throws {InvalidArgumentError} a target that is not https (or loopback http), or an empty token
+   * @example
+   * const url = auth0.buildSessionTransferRedirect("https://app.example.com/auth/login", result)
+   */
+  buildSessionTransferRedirect(
+    targetLoginUrl: string | URL,
+    result: Pick<SessionTransferFlow.SessionTransferTokenResult, "sessionTransferToken">,
+    options?: SessionTransferFlow.BuildSessionTransferRedirectOptions
+  ): URL {
+    const exit = Effect.runSyncExit(SessionTransferFlow.buildSessionTransferRedirect(targetLoginUrl, result, options))
+    if (Exit.isSuccess(exit)) return exit.value
+    throw Cause.squash(exit.cause)
   }
 
   /**

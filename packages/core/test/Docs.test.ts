@@ -15,7 +15,11 @@ import * as Dpop from "../src/Dpop.js"
 import * as Login from "../src/Login.js"
 import * as Logout from "../src/Logout.js"
 import * as Mfa from "../src/Mfa.js"
+import * as DatabaseConnections from "../src/DatabaseConnections.js"
+import * as Passwordless from "../src/Passwordless.js"
+import * as Revocation from "../src/Revocation.js"
 import { BaseServerClient } from "../src/ServerClient.js"
+import * as SessionTransfer from "../src/SessionTransfer.js"
 import * as TokenVault from "../src/TokenVault.js"
 import * as UserSession from "../src/UserSession.js"
 
@@ -159,7 +163,23 @@ describe("docs", () => {
   })
 
   it("every flow of the Effect API is named in a guide", () => {
-    const flows = { AccessToken, AccountLinking, BackchannelLogout, ConnectedAccounts, Dpop, Login, Logout, Mfa, Organizations, TokenVault, UserSession }
+    const flows = {
+      AccessToken,
+      AccountLinking,
+      BackchannelLogout,
+      ConnectedAccounts,
+      DatabaseConnections,
+      Dpop,
+      Login,
+      Logout,
+      Mfa,
+      Organizations,
+      Passwordless,
+      Revocation,
+      SessionTransfer,
+      TokenVault,
+      UserSession
+    }
     const missing: Array<string> = []
     for (const [module, exports] of Object.entries(flows)) {
       for (const [name, value] of Object.entries(exports)) {

@@ -15,6 +15,24 @@ import { handleRefreshGrant, handleTokenVaultGrant, TOKEN_VAULT_GRANT } from "./
 import { checkTokenRequest, countProviderChallenges, makeDpopState, type DpopOptions } from "./internal/Dpop.js"
 import { addAuthenticator, approvePush, codeGrantNeedsMfa, handleMfaApi, makeMfaState } from "./internal/Mfa.js"
 import { handleMfaGrant, isMfaGrant } from "./internal/MfaGrants.js"
+import { handleRevocation } from "./internal/Revocation.js"
+import {
+  checkPassword,
+  configureDatabase,
+  handleChangePassword,
+  handleSignup,
+  lastPasswordResetTicket,
+  type PasswordPolicy
+} from "./internal/DatabaseConnection.js"
+import {
+  handlePasswordlessGrant,
+  handlePasswordlessStart,
+  handleVerifyRedirect,
+  lastMagicLink,
+  lastPasswordlessCode,
+  PASSWORDLESS_OTP_GRANT
+} from "./internal/Passwordless.js"
+import { configureSessionTransfer, handleSessionTransferGrant, isSessionTransferRequest, redeemLoginTicket } from "./internal/SessionTransfer.js"
 
 /**
  * An application registered in the emulated tenant. Any `{origin}` inside an audience is replaced by
@@ -58,6 +76,13 @@ export interface EmulatorOptions {
    * DPoP-bound tokens with a valid proof.
    */
   dpop?: DpopOptions
+  /** The database connection: default name "Username-Password-Authentication", password policy "good" (Auth0's levels). */
+  databaseConnection?: { name?: string; passwordPolicy?: PasswordPolicy }
+  /**
+   * Session transfer tokens: the `subject_token_type` the emulated Token Exchange Action accepts
+   * (default "urn:auth0-emulator:user"); its `subject_token` names the user (sub or email).
+   */
+  sessionTransfer?: { subjectTokenType?: string }
 }
 
 /** Options to build a (possibly broken) back-channel logout token. Every default makes a valid token. */
@@ -109,7 +134,7 @@ export interface Emulator {
    * the same login form a browser would. Resolves with the redirect_uri callback URL (code & state, or
    * error). `consent: false` makes the user cancel: the callback carries `error=access_denied`.
    */
-  login(authorizeUrl: string, options: { user: string; consent?: boolean }): Promise<string>
+  login(authorizeUrl: string, options: { user?: string; consent?: boolean }): Promise<string>
   /**
    * Follows a connect_uri (with ticket) through the fake upstream provider's consent; resolves with the
    * app callback URL carrying connect_code & state, or error & error_description when `deny`.
@@ -168,6 +193,14 @@ export interface Emulator {
   createInvitation(organization: string, invitation: { email: string; clientId?: string; loginUri?: string }): Promise<{ id: string; url: string }>
   /** A user's `identities` (its own first, then linked ones), as the ID token's `identities` claim shows them. */
   identities(user: string): Array<{ provider: string; user_id: string; connection: string; isSocial: boolean }>
+  /** The last passwordless code sent to an email or phone number (nothing is sent), or `undefined`. */
+  lastPasswordlessCode(recipient: string): string | undefined
+  /** The last magic link sent to an email, or `undefined`; `login(link)` follows it to the app's callback. */
+  lastMagicLink(email: string): string | undefined
+  /** The last password reset ticket URL that change_password made for an email, or `undefined`. */
+  lastPasswordResetTicket(email: string): string | undefined
+  /** Whether `password` is the database connection password of the user with this email. */
+  checkPassword(email: string, password: string): boolean
   stop(): Promise<void>
 }
 
@@ -318,6 +351,8 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     linking: makeLinkingState()
   }
 
+  configureDatabase(state, options.databaseConnection)
+  configureSessionTransfer(state, options.sessionTransfer?.subjectTokenType)
   const provider = makeProvider(state, key)
   const providerCallback = provider.callback()
   const firstClient = [...clients.values()][0]!
@@ -391,8 +426,9 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     },
 
     login: async (authorizeUrl, { user, consent = true }) => {
-      const account = findUser(user)
-      if (!account) throw new Error(`Unknown user "${user}": create it with createUser() first`)
+      // Without a user, only a one-time login (magic link, session transfer token) can succeed.
+      const account = user === undefined ? undefined : findUser(user)
+      if (user !== undefined && !account) throw new Error(`Unknown user "${user}": create it with createUser() first`)
       const jar = new CookieJar()
       let url = new URL(authorizeUrl)
       let init: RequestInit = { method: "GET" }
@@ -412,7 +448,7 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
             init = {
               method: "POST",
               headers: { "content-type": "application/x-www-form-urlencoded" },
-              body: new URLSearchParams({ user: account.sub, action: consent ? "login" : "deny" }).toString()
+              body: new URLSearchParams({ user: account?.sub ?? "", action: consent ? "login" : "deny" }).toString()
             }
           } else {
             init = { method: "GET" }
@@ -584,6 +620,10 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
       if (!found) throw new Error(`Unknown user "${user}"`)
       return identitiesOf(state.linking, found)
     },
+    lastPasswordlessCode: (recipient) => lastPasswordlessCode(state, recipient),
+    lastMagicLink: (email) => lastMagicLink(state, email),
+    lastPasswordResetTicket: (email) => lastPasswordResetTicket(state, email),
+    checkPassword: (email, password) => checkPassword(state, email, password),
 
     stop: () =>
       new Promise<void>((resolve, reject) => {
@@ -600,7 +640,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const readsBody = (method: string, path: string): boolean =>
   method === "POST" &&
   (path === "/oauth/token" || path === "/oauth/par" || path.startsWith("/me/") || path === "/connect" || path.startsWith("/u/login/") ||
-    path.startsWith("/mfa/"))
+    path.startsWith("/mfa/") || path === "/oauth/revoke" || path === "/passwordless/start" || path.startsWith("/dbconnections/"))
 
 /** Token and PAR bodies as form parameters (Auth0 also accepts JSON bodies there). */
 const formParams = (req: IncomingMessage, raw: string): URLSearchParams => {
@@ -615,6 +655,19 @@ const formParams = (req: IncomingMessage, raw: string): URLSearchParams => {
     }
   }
   return new URLSearchParams(raw)
+}
+
+/** A JSON body as an object (Auth0's Authentication API takes JSON or a form), or the form's fields. */
+const jsonOrForm = (req: IncomingMessage, raw: string): Record<string, unknown> => {
+  if (mediaType(req) === "application/json") {
+    try {
+      const parsed = JSON.parse(raw) as unknown
+      return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {}
+    } catch {
+      return {}
+    }
+  }
+  return Object.fromEntries(new URLSearchParams(raw))
 }
 
 const CLIENT_AUTH_PARAMS = ["client_secret", "client_assertion", "client_assertion_type"]
@@ -655,6 +708,24 @@ const handle = async (
     }
   }
 
+  // Revocation: the emulator's own (the refresh tokens it minted are not oidc-provider's).
+  if (path === "/oauth/revoke" && method === "POST") {
+    const form = formParams(req, raw)
+    const auth = await authenticateClient(state, form, req.headers.authorization)
+    if (!auth.ok) return sendOAuthError(res, auth.status, auth.error, auth.description)
+    return handleRevocation(state, provider, auth.client, form, res)
+  }
+
+  if (path === "/passwordless/start" && method === "POST") {
+    const body = jsonOrForm(req, raw)
+    const auth = await authenticateClient(state, formParams(req, raw), req.headers.authorization)
+    if (!auth.ok) return sendOAuthError(res, auth.status, auth.error, auth.description)
+    return handlePasswordlessStart(state, auth.client, body, res)
+  }
+  if (path === "/passwordless/verify_redirect" && method === "GET") return handleVerifyRedirect(state, res, url)
+  if (path === "/dbconnections/signup" && method === "POST") return handleSignup(state, jsonOrForm(req, raw), res)
+  if (path === "/dbconnections/change_password" && method === "POST") return handleChangePassword(state, jsonOrForm(req, raw), res)
+
   // Token endpoint and PAR: the emulator authenticates the client itself, answers the refresh and
   // Token Vault grants, and hands the rest to oidc-provider without the credentials.
   if ((path === "/oauth/token" || path === "/oauth/par") && method === "POST" && params) {
@@ -674,6 +745,12 @@ const handle = async (
     }
     if (path === "/oauth/token" && isMfaGrant(grantType)) return handleMfaGrant(state, key, auth.client, params, res)
     if (path === "/oauth/token" && grantType === "authorization_code" && (await codeGrantNeedsMfa(state, provider, auth.client.clientId, params, res))) return
+    if (path === "/oauth/token" && grantType === PASSWORDLESS_OTP_GRANT) {
+      return handlePasswordlessGrant(state, key, auth.client, params, res)
+    }
+    if (path === "/oauth/token" && isSessionTransferRequest(state, params)) {
+      return handleSessionTransferGrant(state, key, auth.client, params, res)
+    }
     if (path === "/oauth/par") withOfflineAccessPrompt(params)
     if (path === "/oauth/par") withoutLinkingAudience(params)
     for (const name of CLIENT_AUTH_PARAMS) params.delete(name)
@@ -795,6 +872,13 @@ const handleLoginInteraction = async (
   }))
   const clientId = String(details.params["client_id"] ?? "")
   const loginHint = typeof details.params["login_hint"] === "string" ? details.params["login_hint"] : undefined
+
+  // A session transfer token or magic-link ticket logs its user in, once, instead of the login page.
+  const ticket = details.prompt.name === "login" ? redeemLoginTicket(state, details.params) : undefined
+  if (ticket !== undefined && !ticket.ok) return sendHtml(res, 400, errorPage("Invalid session transfer token", ticket.detail))
+  if (ticket !== undefined) {
+    return provider.interactionFinished(req, res, { login: { accountId: ticket.sub, ts: nowSeconds() } }, { mergeWithLastSubmission: false })
+  }
 
   if (details.prompt.name === "consent") {
     // Consent is implicit (first-party application); grant what is missing and move on.

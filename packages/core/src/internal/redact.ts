@@ -31,7 +31,10 @@ export const SENSITIVE_PARAMETERS: ReadonlySet<string> = new Set([
   "device_code",
   "connect_code",
   "auth_session",
-  "logout_token"
+  "logout_token",
+  "token",
+  "verification_code",
+  "session_transfer_token"
 ])
 
 /** Shorter values are left alone: redacting "a" would mangle every message. */

@@ -107,7 +107,8 @@ export const makeProvider = (state: State, key: TenantKey): Provider => {
     },
     scopes: [...OIDC_SCOPES, ...LINKING_SCOPES],
     conformIdTokenClaims: false,
-    extraParams: ["audience", "organization", "invitation", "requested_connection", "requested_connection_scope"],
+    // session_transfer_token and login_ticket: one-time logins (internal/SessionTransfer.ts).
+    extraParams: ["audience", "organization", "invitation", "requested_connection", "requested_connection_scope", "session_transfer_token", "login_ticket"],
     pkce: { required: () => true },
     responseTypes: ["code"],
     routes: ROUTES,
