@@ -12,6 +12,7 @@ import type { AuthorizationServer } from "../src/AuthorizationServer.js"
 import * as DatabaseConnections from "../src/DatabaseConnections.js"
 import type {
   AccessTokenError,
+  MfaRequiredError,
   AuthenticationApiError,
   ConfigurationError,
   DiscoveryError,
@@ -59,7 +60,7 @@ describe("Authentication API flows: exact error unions", () => {
     >()
     expectTypeOf<E<typeof Passwordless.completePasswordlessMagicLink>>().toEqualTypeOf<
       | MissingRequiredArgumentError | InvalidArgumentError | MissingTransactionError | AuthorizationError | Token
-      | IdTokenValidationError | AccessTokenError | StoreError
+      | IdTokenValidationError | AccessTokenError | StoreError | MfaRequiredError
     >()
     expectTypeOf<R<typeof Passwordless.completePasswordless>>().toEqualTypeOf<
       Auth0Config | AuthorizationServer | HttpClient.HttpClient | StateStore | RequestCookies

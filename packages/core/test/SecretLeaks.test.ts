@@ -52,7 +52,6 @@ const OTP = "otp-SECRET-2f3e4d"
 const SUBJECT_TOKEN = "subject-SECRET-customer-proof-1b2c"
 const REDIRECT_URI = "http://127.0.0.1:3000/callback"
 const MFA_TOKEN = "mfa-token-SECRET-8b7a6c5d4e3f"
-const OTP = "otp-SECRET-492817"
 const OOB_CODE = "oob-code-SECRET-1f2e3d4c"
 const BINDING_CODE = "binding-SECRET-730519"
 const RECOVERY_CODE = "recovery-SECRET-QWERTY234567"
@@ -176,7 +175,7 @@ const flows = (origin: string): ReadonlyArray<readonly [string, Effect.Effect<un
   ["Mfa.challengeAuthenticator", Mfa.challengeAuthenticator({ mfaToken: MFA_TOKEN, challengeType: "oob", authenticatorId: "sms|dev_1" })],
   ["Mfa.verify (otp)", Effect.zipRight(loggedIn(origin), Mfa.verify({ mfaToken: MFA_TOKEN, factorType: "otp", otp: OTP }))],
   ["Mfa.verify (oob)", Mfa.verify({ mfaToken: MFA_TOKEN, factorType: "oob", oobCode: OOB_CODE, bindingCode: BINDING_CODE })],
-  ["Mfa.verify (recovery code)", Mfa.verify({ mfaToken: MFA_TOKEN, factorType: "recovery-code", recoveryCode: RECOVERY_CODE })]
+  ["Mfa.verify (recovery code)", Mfa.verify({ mfaToken: MFA_TOKEN, factorType: "recovery-code", recoveryCode: RECOVERY_CODE })],
   ["revokeRefreshToken", Effect.zipRight(loggedIn(origin), Revocation.revokeRefreshToken())],
   ["startPasswordless (code)", Passwordless.startPasswordless({ connection: "email", email: "victim@example.com" })],
   ["startPasswordless (link)", Passwordless.startPasswordless({ connection: "email", email: "victim@example.com", send: "link" })],

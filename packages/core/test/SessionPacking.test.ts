@@ -58,7 +58,7 @@ describe("SessionPacking", () => {
   it.prop("any session packs and unpacks to itself, through JSON", [sessionArb()], ([session]) => {
     const encoded = normalize(encode(session))
     expect(decode(through(encoded))).toEqual(decode(encoded))
-  }, { numRuns: 300 })
+  }, { fastCheck: { numRuns: 300 } })
 
   it.prop("a session with JWTs packs them as text and keeps user claims once, and unpacks to itself", [jwtSessionArb], ([session]) => {
     const encoded = normalize(encode(session))
@@ -66,14 +66,14 @@ describe("SessionPacking", () => {
     expect(packed).not.toHaveProperty("user")
     expect(Array.isArray(packed["idToken"])).toBe(true)
     expect(through(encoded)).toEqual(encoded)
-  }, { numRuns: 300 })
+  }, { fastCheck: { numRuns: 300 } })
 
   it.prop("user claims that differ from the ID token's (filtered by a hook, merged by a refresh) are kept", [jwtSessionArb], ([session]) => {
     const changed = { ...session, user: { ...session.user, extra_claim_from_elsewhere: 1 } }
     const packed = SessionPacking.pack(changed) as Record<string, unknown>
     expect(packed["user"]).toEqual(changed.user)
     expect(through(changed)).toEqual(changed)
-  }, { numRuns: 100 })
+  }, { fastCheck: { numRuns: 100 } })
 
   it("a token that is not canonical base64url of UTF-8 stays a string", () => {
     const signature = "c2ln"
@@ -94,7 +94,7 @@ describe("SessionPacking", () => {
   it.prop("a payload without the packed mark (an older cookie) is read as it is", [sessionArb()], ([session]) => {
     const encoded = normalize(encode(session))
     expect(SessionPacking.unpack(encoded)).toBe(encoded)
-  }, { numRuns: 100 })
+  }, { fastCheck: { numRuns: 100 } })
 
   it.effect("the cookie store writes packed sessions and still reads sessions sealed unpacked", () =>
     Effect.gen(function*() {
