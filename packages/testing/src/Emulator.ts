@@ -2,6 +2,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net"
 import type Provider from "oidc-provider"
 import * as jose from "jose"
+import {
+  approveBackchannel,
+  type BackchannelRequest,
+  type BackchannelTarget,
+  CIBA_GRANT,
+  CIBA_PATH,
+  type CibaOptions,
+  denyBackchannel,
+  handleBackchannelAuthorize,
+  interceptCibaPoll,
+  makeCibaState
+} from "./internal/Ciba.js"
 import { authenticateClient } from "./internal/ClientAuth.js"
 import { mediaType, nowSeconds, withBody, randomId, readBody, redirect, sendHtml, sendOAuthError, sendText } from "./internal/Http.js"
 import { makeTenantKey, signJwt, type TenantKey } from "./internal/Keys.js"
@@ -46,6 +58,8 @@ export interface EmulatorOptions {
   myAccountRateLimit?: { limit: number; windowSeconds: number }
   /** Upstream IdPs for Connected Accounts; default ["google-oauth2", "github"]. */
   connections?: string[]
+  /** CIBA (`/bc-authorize`, poll mode): the `interval` and default `expires_in` it answers with. */
+  ciba?: CibaOptions
 }
 
 /** Options to build a (possibly broken) back-channel logout token. Every default makes a valid token. */
@@ -132,6 +146,17 @@ export interface Emulator {
   thirdPartyApiUrl(connection: string, path?: string): string
   /** Seeds a connected account for a user (sub or email) without the connect flow. */
   addConnectedAccount(user: string, account: { connection: string; scopes?: string[] }): Promise<{ id: string }>
+  /**
+   * CIBA: the user approves a backchannel request on their device; the next poll gets the tokens.
+   * `target` is the auth_req_id, or `{ user }` (sub or email) for that user's newest pending request.
+   */
+  approveBackchannel(target: BackchannelTarget): Promise<void>
+  /** CIBA: the user rejects a backchannel request; the next poll answers `access_denied`. */
+  denyBackchannel(target: BackchannelTarget): Promise<void>
+  /** CIBA: the requests still waiting for the user, with their binding message and authorization_details. */
+  pendingBackchannelRequests(): ReadonlyArray<BackchannelRequest>
+  /** CIBA: the next `times` (default 1) polls of the CIBA grant answer `slow_down`. */
+  slowDownBackchannelPolls(times?: number): void
   stop(): Promise<void>
 }
 
@@ -275,7 +300,8 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     faults: [],
     counts: new Map(),
     rateLimit: options.myAccountRateLimit,
-    rateWindow: { start: Date.now(), count: 0 }
+    rateWindow: { start: Date.now(), count: 0 },
+    ciba: makeCibaState(options.ciba)
   }
 
   const provider = makeProvider(state, key)
@@ -481,6 +507,14 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
       return { id: stored.id }
     },
 
+    approveBackchannel: (target) => approveBackchannel(state, provider, target, findUser, OIDC_SCOPES),
+    denyBackchannel: (target) => denyBackchannel(state, provider, target, findUser),
+    pendingBackchannelRequests: () =>
+      [...state.ciba.requests.values()].filter((r) => r.status === "pending" && r.expiresAt > nowSeconds()).map((r) => ({ ...r })),
+    slowDownBackchannelPolls: (times = 1) => {
+      state.ciba.slowDown += times
+    },
+
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()))
@@ -495,7 +529,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 /** Request bodies the emulator reads itself before deciding who answers. */
 const readsBody = (method: string, path: string): boolean =>
   method === "POST" &&
-  (path === "/oauth/token" || path === "/oauth/par" || path.startsWith("/me/") || path === "/connect" || path.startsWith("/u/login/"))
+  (path === "/oauth/token" || path === "/oauth/par" || path === CIBA_PATH || path.startsWith("/me/") || path === "/connect" || path.startsWith("/u/login/"))
 
 /** Token and PAR bodies as form parameters (Auth0 also accepts JSON bodies there). */
 const formParams = (req: IncomingMessage, raw: string): URLSearchParams => {
@@ -550,6 +584,8 @@ const handle = async (
     }
   }
 
+  if (path === CIBA_PATH && method === "POST") return handleBackchannelAuthorize(state, req, res, raw, providerCallback)
+
   // Token endpoint and PAR: the emulator authenticates the client itself, answers the refresh and
   // Token Vault grants, and hands the rest to oidc-provider without the credentials.
   if ((path === "/oauth/token" || path === "/oauth/par") && method === "POST" && params) {
@@ -564,6 +600,7 @@ const handle = async (
     if (path === "/oauth/token" && grantType === TOKEN_VAULT_GRANT) {
       return handleTokenVaultGrant(state, provider, auth.client, params, res)
     }
+    if (path === "/oauth/token" && grantType === CIBA_GRANT && interceptCibaPoll(state, params, res)) return
     if (path === "/oauth/par") withOfflineAccessPrompt(params)
     for (const name of CLIENT_AUTH_PARAMS) params.delete(name)
     params.set("client_id", auth.client.clientId)

@@ -14,3 +14,4 @@ export {
   type LogoutTokenOptions
 } from "./Emulator.js"
 export { EmulatorService, EmulatorStartError } from "./EmulatorService.js"
+export type { BackchannelRequest, BackchannelTarget, CibaOptions } from "./internal/Ciba.js"

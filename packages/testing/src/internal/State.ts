@@ -1,4 +1,5 @@
 import type { EmulatorClient } from "../Emulator.js"
+import type { CibaState } from "./Ciba.js"
 
 /** A user of the tenant: `sub` plus the OIDC claims returned for it. */
 export interface UserRecord {
@@ -88,6 +89,8 @@ export interface State {
   readonly counts: Map<string, number>
   readonly rateLimit: { readonly limit: number; readonly windowSeconds: number } | undefined
   rateWindow: { start: number; count: number }
+  /** Backchannel (CIBA) requests and the slow_down switch. */
+  readonly ciba: CibaState
 }
 
 export const resolveOrigin = (value: string, origin: string): string => value.split("{origin}").join(origin)
