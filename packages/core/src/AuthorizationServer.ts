@@ -31,6 +31,7 @@ export const Metadata = Schema.Struct(
     userinfo_endpoint: Schema.optional(Schema.String),
     end_session_endpoint: Schema.optional(Schema.String),
     pushed_authorization_request_endpoint: Schema.optional(Schema.String),
+    backchannel_authentication_endpoint: Schema.optional(Schema.String),
     id_token_signing_alg_values_supported: Schema.optional(Schema.Array(Schema.String))
   },
   Schema.Record({ key: Schema.String, value: Schema.Unknown })
@@ -55,7 +56,8 @@ export const ENDPOINT_FIELDS = [
   "jwks_uri",
   "userinfo_endpoint",
   "end_session_endpoint",
-  "pushed_authorization_request_endpoint"
+  "pushed_authorization_request_endpoint",
+  "backchannel_authentication_endpoint"
 ] as const
 
 export type KeyResolver = (header: jose.JWSHeaderParameters) => Effect.Effect<jose.CryptoKey, DiscoveryError | TransportError>

@@ -189,3 +189,17 @@ export class StoreError extends TaggedAuth0Error("StoreError")<{
   readonly message: string
   readonly reason: "unavailable" | "too_large" | "corrupt"
 }> {}
+
+/**
+ * A backchannel (CIBA) login ended without tokens: the user rejected it on their device
+ * (`reason: "denied"`, the server's `access_denied`), or it expired before they answered
+ * (`reason: "expired"`: the server's `expired_token`, or `expires_in` ran out while polling,
+ * then `status` is `undefined`). Other token endpoint answers stay {@link TokenEndpointError}s.
+ */
+export class BackchannelAuthenticationError extends TaggedAuth0Error("BackchannelAuthenticationError")<{
+  readonly message: string
+  readonly reason: "denied" | "expired"
+  readonly error: string
+  readonly errorDescription: string | undefined
+  readonly status: number | undefined
+}> {}
