@@ -22,6 +22,7 @@ import { errorPage, loginPage, messagePage, pageMessage } from "./internal/Pages
 import { makeProvider, OIDC_SCOPES, withOfflineAccessPrompt } from "./internal/Provider.js"
 import { resolveOrigin, type Fault, type ResolvedClient, type State, type UserRecord } from "./internal/State.js"
 import { handleRefreshGrant, handleTokenVaultGrant, TOKEN_VAULT_GRANT } from "./internal/TokenEndpoint.js"
+import { handleTokenExchangeGrant, TOKEN_EXCHANGE_GRANT, type TokenExchangeOptions } from "./internal/TokenExchange.js"
 
 /**
  * An application registered in the emulated tenant. Any `{origin}` inside an audience is replaced by
@@ -60,6 +61,12 @@ export interface EmulatorOptions {
   connections?: string[]
   /** CIBA (`/bc-authorize`, poll mode): the `interval` and default `expires_in` it answers with. */
   ciba?: CibaOptions
+  /**
+   * Custom Token Exchange: plays the tenant's Action for the grant
+   * `urn:ietf:params:oauth:grant-type:token-exchange`, returning the user (`{ sub }`) the subject
+   * token stands for, or an OAuth error. Without it, every exchange is refused.
+   */
+  tokenExchange?: TokenExchangeOptions
 }
 
 /** Options to build a (possibly broken) back-channel logout token. Every default makes a valid token. */
@@ -301,7 +308,8 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     counts: new Map(),
     rateLimit: options.myAccountRateLimit,
     rateWindow: { start: Date.now(), count: 0 },
-    ciba: makeCibaState(options.ciba)
+    ciba: makeCibaState(options.ciba),
+    tokenExchange: options.tokenExchange
   }
 
   const provider = makeProvider(state, key)
@@ -600,6 +608,7 @@ const handle = async (
     if (path === "/oauth/token" && grantType === TOKEN_VAULT_GRANT) {
       return handleTokenVaultGrant(state, provider, auth.client, params, res)
     }
+    if (path === "/oauth/token" && grantType === TOKEN_EXCHANGE_GRANT) return handleTokenExchangeGrant(state, key, auth.client, params, res)
     if (path === "/oauth/token" && grantType === CIBA_GRANT && interceptCibaPoll(state, params, res)) return
     if (path === "/oauth/par") withOfflineAccessPrompt(params)
     for (const name of CLIENT_AUTH_PARAMS) params.delete(name)

@@ -1,5 +1,6 @@
 import type { EmulatorClient } from "../Emulator.js"
 import type { CibaState } from "./Ciba.js"
+import type { TokenExchangeOptions } from "./TokenExchange.js"
 
 /** A user of the tenant: `sub` plus the OIDC claims returned for it. */
 export interface UserRecord {
@@ -91,6 +92,8 @@ export interface State {
   rateWindow: { start: number; count: number }
   /** Backchannel (CIBA) requests and the slow_down switch. */
   readonly ciba: CibaState
+  /** The test's Custom Token Exchange validator, if any. */
+  readonly tokenExchange: TokenExchangeOptions | undefined
 }
 
 export const resolveOrigin = (value: string, origin: string): string => value.split("{origin}").join(origin)
