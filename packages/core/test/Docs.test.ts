@@ -8,10 +8,12 @@ import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
 import * as AccessToken from "../src/AccessToken.js"
 import * as BackchannelLogout from "../src/BackchannelLogout.js"
+import * as Ciba from "../src/Ciba.js"
 import * as ConnectedAccounts from "../src/ConnectedAccounts.js"
 import * as Login from "../src/Login.js"
 import * as Logout from "../src/Logout.js"
 import { BaseServerClient } from "../src/ServerClient.js"
+import * as TokenExchange from "../src/TokenExchange.js"
 import * as TokenVault from "../src/TokenVault.js"
 import * as UserSession from "../src/UserSession.js"
 
@@ -155,7 +157,7 @@ describe("docs", () => {
   })
 
   it("every flow of the Effect API is named in a guide", () => {
-    const flows = { AccessToken, BackchannelLogout, ConnectedAccounts, Login, Logout, TokenVault, UserSession }
+    const flows = { AccessToken, BackchannelLogout, Ciba, ConnectedAccounts, Login, Logout, TokenExchange, TokenVault, UserSession }
     const missing: Array<string> = []
     for (const [module, exports] of Object.entries(flows)) {
       for (const [name, value] of Object.entries(exports)) {
