@@ -32,6 +32,7 @@ export const Metadata = Schema.Struct(
     end_session_endpoint: Schema.optional(Schema.String),
     pushed_authorization_request_endpoint: Schema.optional(Schema.String),
     revocation_endpoint: Schema.optional(Schema.String),
+    backchannel_authentication_endpoint: Schema.optional(Schema.String),
     id_token_signing_alg_values_supported: Schema.optional(Schema.Array(Schema.String))
   },
   Schema.Record({ key: Schema.String, value: Schema.Unknown })
@@ -57,7 +58,8 @@ export const ENDPOINT_FIELDS = [
   "userinfo_endpoint",
   "end_session_endpoint",
   "pushed_authorization_request_endpoint",
-  "revocation_endpoint"
+  "revocation_endpoint",
+  "backchannel_authentication_endpoint"
 ] as const
 
 export type KeyResolver = (header: jose.JWSHeaderParameters) => Effect.Effect<jose.CryptoKey, DiscoveryError | TransportError>

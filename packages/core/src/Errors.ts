@@ -288,3 +288,17 @@ export class AuthenticationApiError extends TaggedAuth0Error("AuthenticationApiE
   readonly policy?: string | undefined
   readonly rules?: ReadonlyArray<{ readonly code: string; readonly message: string; readonly verified: boolean }> | undefined
 }> {}
+
+/**
+ * A backchannel (CIBA) login ended without tokens: the user rejected it on their device
+ * (`reason: "denied"`, the server's `access_denied`), or it expired before they answered
+ * (`reason: "expired"`: the server's `expired_token`, or `expires_in` ran out while polling,
+ * then `status` is `undefined`). Other token endpoint answers stay {@link TokenEndpointError}s.
+ */
+export class BackchannelAuthenticationError extends TaggedAuth0Error("BackchannelAuthenticationError")<{
+  readonly message: string
+  readonly reason: "denied" | "expired"
+  readonly error: string
+  readonly errorDescription: string | undefined
+  readonly status: number | undefined
+}> {}

@@ -20,6 +20,7 @@ import * as AccountLinkingFlow from "./AccountLinking.js"
 import { Auth0Config, type Auth0Input, importKey, resolve } from "./Auth0Config.js"
 import { AuthorizationServer } from "./AuthorizationServer.js"
 import * as BackchannelLogoutFlow from "./BackchannelLogout.js"
+import * as CibaFlow from "./Ciba.js"
 import * as ConnectedAccountsFlow from "./ConnectedAccounts.js"
 import * as DatabaseConnectionsFlow from "./DatabaseConnections.js"
 import * as DpopFlow from "./Dpop.js"
@@ -39,6 +40,7 @@ import type { SessionBackend } from "./SessionBackend.js"
 import { type CookieJar, makeRequestJar, RequestCookies } from "./RequestCookies.js"
 import type { Session, UserClaims } from "./Session.js"
 import { StateStore } from "./StateStore.js"
+import * as TokenExchangeFlow from "./TokenExchange.js"
 import * as TokenVaultFlow from "./TokenVault.js"
 import { TransactionStore } from "./TransactionStore.js"
 import * as UserSessionFlow from "./UserSession.js"
@@ -730,6 +732,82 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
     const exit = Effect.runSyncExit(SessionTransferFlow.buildSessionTransferRedirect(targetLoginUrl, result, options))
     if (Exit.isSuccess(exit)) return exit.value
     throw Cause.squash(exit.cause)
+  }
+
+  // CIBA
+  /**
+   * Logs a user in through their device (CIBA): starts a backchannel request and polls until they
+   * approve, reject or let it expire. Needs no cookie session: the tokens are returned.
+   *
+   * @throws {BackchannelAuthenticationError} the user rejected it (`reason: "denied"`) or it expired (`"expired"`)
+   * @throws {TokenEndpointError} any other answer of the tenant
+   * @throws {MissingRequiredArgumentError} no `loginHint.sub` or `bindingMessage`
+   * @example
+   * const tokens = await auth0.loginBackchannel({ loginHint: { sub: "auth0|123" }, bindingMessage: "Approve order 42" })
+   */
+  loginBackchannel(options: CibaFlow.LoginBackchannelOptions): Promise<CibaFlow.BackchannelTokens> {
+    return this.#settle(CibaFlow.loginBackchannel(options))
+  }
+
+  /**
+   * Starts a backchannel request and returns at once with what a later poll needs (job queues).
+   *
+   * @throws {DiscoveryError} the tenant has no backchannel_authentication_endpoint
+   * @example
+   * const { authReqId, interval, expiresAt } = await auth0.initiateBackchannelAuthentication({ loginHint: { sub }, bindingMessage: "Job 7" })
+   */
+  initiateBackchannelAuthentication(options: CibaFlow.LoginBackchannelOptions): Promise<CibaFlow.BackchannelAuthenticationRequest> {
+    return this.#settle(CibaFlow.initiateBackchannelAuthentication(options))
+  }
+
+  /**
+   * Polls a started backchannel request once: `{ status: "pending", interval }` or `{ status: "complete", tokens }`.
+   *
+   * @throws {BackchannelAuthenticationError} the user rejected it or it expired
+   * @example
+   * const result = await auth0.backchannelAuthenticationGrant({ authReqId, interval })
+   */
+  backchannelAuthenticationGrant(options: CibaFlow.BackchannelAuthenticationGrantOptions): Promise<CibaFlow.BackchannelPollResult> {
+    return this.#settle(CibaFlow.backchannelAuthenticationGrant(options))
+  }
+
+  /**
+   * Polls a started backchannel request until the user answers or it expires.
+   *
+   * @throws {BackchannelAuthenticationError} the user rejected it or it expired
+   * @example
+   * const tokens = await auth0.awaitBackchannelAuthentication({ authReqId, interval, expiresAt })
+   */
+  awaitBackchannelAuthentication(options: CibaFlow.AwaitBackchannelAuthenticationOptions): Promise<CibaFlow.BackchannelTokens> {
+    return this.#settle(CibaFlow.awaitBackchannelAuthentication(options))
+  }
+
+  // Token exchange
+  /**
+   * Custom Token Exchange: trades a token of yours for Auth0 tokens; the session is not touched.
+   *
+   * @throws {InvalidArgumentError} `subjectTokenType` is not a URI in your namespace (reserved: urn:ietf, urn:auth0, urn:okta, auth0.com, okta.com)
+   * @throws {TokenEndpointError} the tenant (its Action) refused the exchange
+   * @example
+   * const tokens = await auth0.customTokenExchange({ subjectToken, subjectTokenType: "urn:acme:legacy-token" })
+   */
+  customTokenExchange(options: TokenExchangeFlow.CustomTokenExchangeOptions): Promise<TokenExchangeFlow.TokenExchangeResult> {
+    return this.#settle(TokenExchangeFlow.customTokenExchange(options))
+  }
+
+  /**
+   * Custom Token Exchange stored as the session, as a login would (ID token validated).
+   *
+   * @throws {InvalidArgumentError} `subjectTokenType` is not a URI in your namespace
+   * @throws {TokenEndpointError} the tenant refused the exchange (an existing session is kept)
+   * @example
+   * const { user } = await auth0.loginWithCustomTokenExchange({ subjectToken, subjectTokenType: "urn:acme:legacy-token" }, storeOptions)
+   */
+  loginWithCustomTokenExchange(
+    options: TokenExchangeFlow.CustomTokenExchangeOptions,
+    storeOptions: StoreOptions
+  ): Promise<{ readonly user: UserClaims }> {
+    return this.run(TokenExchangeFlow.loginWithCustomTokenExchange(options), storeOptions)
   }
 
   /**

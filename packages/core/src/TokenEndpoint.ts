@@ -27,7 +27,9 @@ export const TokenResponse = Schema.Struct({
   scope: Schema.optional(Schema.String),
   id_token: Schema.optional(Schema.String),
   refresh_token: Schema.optional(Schema.String),
-  issued_token_type: Schema.optional(Schema.String)
+  issued_token_type: Schema.optional(Schema.String),
+  /** Rich Authorization Requests (RFC 9396 §7): what was granted; read by the flows that asked for it. */
+  authorization_details: Schema.optional(Schema.Unknown)
 })
 export type TokenResponse = typeof TokenResponse.Type
 

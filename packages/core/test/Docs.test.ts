@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
 import * as AccessToken from "../src/AccessToken.js"
 import * as BackchannelLogout from "../src/BackchannelLogout.js"
+import * as Ciba from "../src/Ciba.js"
 import * as ConnectedAccounts from "../src/ConnectedAccounts.js"
 import * as AccountLinking from "../src/AccountLinking.js"
 import * as Organizations from "../src/Organizations.js"
@@ -20,6 +21,7 @@ import * as Passwordless from "../src/Passwordless.js"
 import * as Revocation from "../src/Revocation.js"
 import { BaseServerClient } from "../src/ServerClient.js"
 import * as SessionTransfer from "../src/SessionTransfer.js"
+import * as TokenExchange from "../src/TokenExchange.js"
 import * as TokenVault from "../src/TokenVault.js"
 import * as UserSession from "../src/UserSession.js"
 
@@ -167,6 +169,7 @@ describe("docs", () => {
       AccessToken,
       AccountLinking,
       BackchannelLogout,
+      Ciba,
       ConnectedAccounts,
       DatabaseConnections,
       Dpop,
@@ -177,6 +180,7 @@ describe("docs", () => {
       Passwordless,
       Revocation,
       SessionTransfer,
+      TokenExchange,
       TokenVault,
       UserSession
     }

@@ -2,6 +2,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net"
 import type Provider from "oidc-provider"
 import * as jose from "jose"
+import {
+  approveBackchannel,
+  type BackchannelRequest,
+  type BackchannelTarget,
+  CIBA_GRANT,
+  CIBA_PATH,
+  type CibaOptions,
+  denyBackchannel,
+  handleBackchannelAuthorize,
+  interceptCibaPoll,
+  makeCibaState
+} from "./internal/Ciba.js"
 import { authenticateClient } from "./internal/ClientAuth.js"
 import { mediaType, nowSeconds, withBody, randomId, readBody, redirect, sendHtml, sendOAuthError, sendText } from "./internal/Http.js"
 import { makeTenantKey, signJwt, type TenantKey } from "./internal/Keys.js"
@@ -33,6 +45,7 @@ import {
   PASSWORDLESS_OTP_GRANT
 } from "./internal/Passwordless.js"
 import { configureSessionTransfer, handleSessionTransferGrant, isSessionTransferRequest, redeemLoginTicket } from "./internal/SessionTransfer.js"
+import { handleTokenExchangeGrant, TOKEN_EXCHANGE_GRANT, type TokenExchangeOptions } from "./internal/TokenExchange.js"
 
 /**
  * An application registered in the emulated tenant. Any `{origin}` inside an audience is replaced by
@@ -83,6 +96,14 @@ export interface EmulatorOptions {
    * (default "urn:auth0-emulator:user"); its `subject_token` names the user (sub or email).
    */
   sessionTransfer?: { subjectTokenType?: string }
+  /** CIBA (`/bc-authorize`, poll mode): the `interval` and default `expires_in` it answers with. */
+  ciba?: CibaOptions
+  /**
+   * Custom Token Exchange: plays the tenant's Action for the grant
+   * `urn:ietf:params:oauth:grant-type:token-exchange`, returning the user (`{ sub }`) the subject
+   * token stands for, or an OAuth error. Without it, every exchange is refused.
+   */
+  tokenExchange?: TokenExchangeOptions
 }
 
 /** Options to build a (possibly broken) back-channel logout token. Every default makes a valid token. */
@@ -201,6 +222,17 @@ export interface Emulator {
   lastPasswordResetTicket(email: string): string | undefined
   /** Whether `password` is the database connection password of the user with this email. */
   checkPassword(email: string, password: string): boolean
+  /**
+   * CIBA: the user approves a backchannel request on their device; the next poll gets the tokens.
+   * `target` is the auth_req_id, or `{ user }` (sub or email) for that user's newest pending request.
+   */
+  approveBackchannel(target: BackchannelTarget): Promise<void>
+  /** CIBA: the user rejects a backchannel request; the next poll answers `access_denied`. */
+  denyBackchannel(target: BackchannelTarget): Promise<void>
+  /** CIBA: the requests still waiting for the user, with their binding message and authorization_details. */
+  pendingBackchannelRequests(): ReadonlyArray<BackchannelRequest>
+  /** CIBA: the next `times` (default 1) polls of the CIBA grant answer `slow_down`. */
+  slowDownBackchannelPolls(times?: number): void
   stop(): Promise<void>
 }
 
@@ -348,7 +380,9 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     dpop: makeDpopState(options.dpop),
     mfa: makeMfaState((options.apis ?? []).filter((a) => a.requireMfa).map((a) => resolveOrigin(a.audience, origin))),
     organizations: makeOrganizationsState(),
-    linking: makeLinkingState()
+    linking: makeLinkingState(),
+    ciba: makeCibaState(options.ciba),
+    tokenExchange: options.tokenExchange
   }
 
   configureDatabase(state, options.databaseConnection)
@@ -625,6 +659,14 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     lastPasswordResetTicket: (email) => lastPasswordResetTicket(state, email),
     checkPassword: (email, password) => checkPassword(state, email, password),
 
+    approveBackchannel: (target) => approveBackchannel(state, provider, target, findUser, OIDC_SCOPES),
+    denyBackchannel: (target) => denyBackchannel(state, provider, target, findUser),
+    pendingBackchannelRequests: () =>
+      [...state.ciba.requests.values()].filter((r) => r.status === "pending" && r.expiresAt > nowSeconds()).map((r) => ({ ...r })),
+    slowDownBackchannelPolls: (times = 1) => {
+      state.ciba.slowDown += times
+    },
+
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()))
@@ -639,7 +681,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 /** Request bodies the emulator reads itself before deciding who answers. */
 const readsBody = (method: string, path: string): boolean =>
   method === "POST" &&
-  (path === "/oauth/token" || path === "/oauth/par" || path.startsWith("/me/") || path === "/connect" || path.startsWith("/u/login/") ||
+  (path === "/oauth/token" || path === "/oauth/par" || path === CIBA_PATH || path.startsWith("/me/") || path === "/connect" || path.startsWith("/u/login/") ||
     path.startsWith("/mfa/") || path === "/oauth/revoke" || path === "/passwordless/start" || path.startsWith("/dbconnections/"))
 
 /** Token and PAR bodies as form parameters (Auth0 also accepts JSON bodies there). */
@@ -725,6 +767,7 @@ const handle = async (
   if (path === "/passwordless/verify_redirect" && method === "GET") return handleVerifyRedirect(state, res, url)
   if (path === "/dbconnections/signup" && method === "POST") return handleSignup(state, jsonOrForm(req, raw), res)
   if (path === "/dbconnections/change_password" && method === "POST") return handleChangePassword(state, jsonOrForm(req, raw), res)
+  if (path === CIBA_PATH && method === "POST") return handleBackchannelAuthorize(state, req, res, raw, providerCallback)
 
   // Token endpoint and PAR: the emulator authenticates the client itself, answers the refresh and
   // Token Vault grants, and hands the rest to oidc-provider without the credentials.
@@ -751,6 +794,8 @@ const handle = async (
     if (path === "/oauth/token" && isSessionTransferRequest(state, params)) {
       return handleSessionTransferGrant(state, key, auth.client, params, res)
     }
+    if (path === "/oauth/token" && grantType === TOKEN_EXCHANGE_GRANT) return handleTokenExchangeGrant(state, key, auth.client, params, res)
+    if (path === "/oauth/token" && grantType === CIBA_GRANT && interceptCibaPoll(state, params, res)) return
     if (path === "/oauth/par") withOfflineAccessPrompt(params)
     if (path === "/oauth/par") withoutLinkingAudience(params)
     for (const name of CLIENT_AUTH_PARAMS) params.delete(name)

@@ -1,6 +1,7 @@
 import type Provider from "oidc-provider"
 import type { Configuration, errors as OidcErrors, KoaContextWithOIDC } from "oidc-provider"
 import { makeMemoryAdapter } from "./Adapter.js"
+import { CIBA_GRANT, CIBA_PATH, cibaFeature, cibaTtl } from "./Ciba.js"
 import type { TenantKey } from "./Keys.js"
 import { logoutPage, messagePage, errorPage } from "./Pages.js"
 import { randomId } from "./Http.js"
@@ -57,7 +58,8 @@ export const ROUTES = {
   jwks: "/.well-known/jwks.json",
   userinfo: "/userinfo",
   end_session: "/oidc/logout",
-  revocation: "/oauth/revoke"
+  revocation: "/oauth/revoke",
+  backchannel_authentication: CIBA_PATH
 } as const
 
 /** The slice of an oidc-provider Grant the emulator touches. */
@@ -84,7 +86,8 @@ export const makeProvider = (state: State, key: TenantKey): Provider => {
       token_endpoint_auth_method: "none",
       redirect_uris: client.redirectUris,
       post_logout_redirect_uris: client.postLogoutRedirectUris ?? [],
-      grant_types: ["authorization_code", "refresh_token"],
+      grant_types: ["authorization_code", "refresh_token", CIBA_GRANT],
+      backchannel_token_delivery_mode: "poll",
       response_types: ["code"],
       dpop_bound_access_tokens: state.dpop.required
     })),
@@ -120,7 +123,8 @@ export const makeProvider = (state: State, key: TenantKey): Provider => {
       Session: 14 * 24 * 3600,
       Grant: 30 * 24 * 3600,
       RefreshToken: 30 * 24 * 3600,
-      PushedAuthorizationRequest: 600
+      PushedAuthorizationRequest: 600,
+      BackchannelAuthenticationRequest: cibaTtl(state)
     },
     issueRefreshToken: async (_ctx, client, code) =>
       client.grantTypeAllowed("refresh_token") && code.scopes.has("offline_access"),
@@ -173,6 +177,7 @@ export const makeProvider = (state: State, key: TenantKey): Provider => {
       devInteractions: { enabled: false },
       // RFC 9449; the nonce secret is shared with internal/Dpop.ts, so one nonce serves the origin.
       dPoP: { enabled: true, nonceSecret: state.dpop.nonceSecret, requireNonce: () => state.dpop.requireNonce },
+      ciba: cibaFeature(state) as never,
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       revocation: { enabled: true },
       userinfo: { enabled: true },

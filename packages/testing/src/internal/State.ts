@@ -3,6 +3,8 @@ import type { DpopState } from "./Dpop.js"
 import type { MfaState } from "./Mfa.js"
 import type { LinkingState } from "./AccountLinking.js"
 import type { OrganizationsState } from "./Organizations.js"
+import type { CibaState } from "./Ciba.js"
+import type { TokenExchangeOptions } from "./TokenExchange.js"
 
 /** A user of the tenant: `sub` plus the OIDC claims returned for it. */
 export interface UserRecord {
@@ -102,6 +104,10 @@ export interface State {
   readonly organizations: OrganizationsState
   /** Identities linked into users (internal/AccountLinking.ts). */
   readonly linking: LinkingState
+  /** Backchannel (CIBA) requests and the slow_down switch. */
+  readonly ciba: CibaState
+  /** The test's Custom Token Exchange validator, if any. */
+  readonly tokenExchange: TokenExchangeOptions | undefined
 }
 
 export const resolveOrigin = (value: string, origin: string): string => value.split("{origin}").join(origin)
