@@ -234,7 +234,13 @@ try {
   const subpaths = PUBLISHED.flatMap(subpathsOf)
   const [effect, platform] = MATRIX.at(-1)
   const honoDev = manifestOf("hono").devDependencies
-  const frameworks = [`hono@${honoDev.hono}`, `@hono/node-server@${honoDev["@hono/node-server"]}`]
+  const expressDev = manifestOf("express").devDependencies
+  const fastifyDev = manifestOf("fastify").devDependencies
+  // The frameworks are peers of their packages; a TypeScript user of Express adds its types.
+  const frameworks = [
+    `hono@${honoDev.hono}`, `@hono/node-server@${honoDev["@hono/node-server"]}`,
+    `express@${expressDev.express}`, `@types/express@${expressDev["@types/express"]}`, `fastify@${fastifyDev.fastify}`
+  ]
   const env = { SUBPATHS: JSON.stringify(subpaths) }
   const all = join(work, "all-npm")
   mkdirSync(all)

@@ -4,17 +4,15 @@ import type Provider from "oidc-provider"
 import * as jose from "jose"
 import {
   approveBackchannel,
-  type BackchannelRequest,
-  type BackchannelTarget,
   CIBA_GRANT,
   CIBA_PATH,
-  type CibaOptions,
   denyBackchannel,
   handleBackchannelAuthorize,
   interceptCibaPoll,
   makeCibaState
 } from "./internal/Ciba.js"
 import { authenticateClient } from "./internal/ClientAuth.js"
+import type { BackchannelRequest, BackchannelTarget, CibaOptions, PasswordPolicy, TokenExchangeOptions } from "./internal/PublicTypes.js"
 import { mediaType, nowSeconds, withBody, randomId, readBody, redirect, sendHtml, sendOAuthError, sendText } from "./internal/Http.js"
 import { makeTenantKey, signJwt, type TenantKey } from "./internal/Keys.js"
 import { handleConnectPage, handleMyAccount, handleThirdPartyApi, MY_ACCOUNT_SCOPES, storeAccount } from "./internal/MyAccount.js"
@@ -33,8 +31,7 @@ import {
   configureDatabase,
   handleChangePassword,
   handleSignup,
-  lastPasswordResetTicket,
-  type PasswordPolicy
+  lastPasswordResetTicket
 } from "./internal/DatabaseConnection.js"
 import {
   handlePasswordlessGrant,
@@ -45,7 +42,7 @@ import {
   PASSWORDLESS_OTP_GRANT
 } from "./internal/Passwordless.js"
 import { configureSessionTransfer, handleSessionTransferGrant, isSessionTransferRequest, redeemLoginTicket } from "./internal/SessionTransfer.js"
-import { handleTokenExchangeGrant, TOKEN_EXCHANGE_GRANT, type TokenExchangeOptions } from "./internal/TokenExchange.js"
+import { handleTokenExchangeGrant, TOKEN_EXCHANGE_GRANT } from "./internal/TokenExchange.js"
 
 /**
  * An application registered in the emulated tenant. Any `{origin}` inside an audience is replaced by

@@ -15,5 +15,5 @@ export {
 } from "./Emulator.js"
 export { EmulatorService, EmulatorStartError } from "./EmulatorService.js"
 export { totp } from "./internal/Totp.js"
-export type { BackchannelRequest, BackchannelTarget, CibaOptions } from "./internal/Ciba.js"
-export type { TokenExchangeDecision, TokenExchangeOptions, TokenExchangeRequest } from "./internal/TokenExchange.js"
+export type { BackchannelRequest, BackchannelTarget, CibaOptions } from "./internal/PublicTypes.js"
+export type { TokenExchangeDecision, TokenExchangeOptions, TokenExchangeRequest } from "./internal/PublicTypes.js"

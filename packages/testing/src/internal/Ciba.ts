@@ -12,6 +12,8 @@ import type { errors as OidcErrors, KoaContextWithOIDC } from "oidc-provider"
 import { authenticateClient } from "./ClientAuth.js"
 import { mediaType, nowSeconds, sendOAuthError, withBody } from "./Http.js"
 import type { State, UserRecord } from "./State.js"
+import type { BackchannelRequest, BackchannelTarget, CibaOptions } from "./PublicTypes.js"
+export type { BackchannelRequest, BackchannelTarget, CibaOptions } from "./PublicTypes.js"
 
 const ERRORS_MODULE: string = "oidc-provider/lib/helpers/errors.js"
 const errors = (await import(ERRORS_MODULE)) as typeof OidcErrors
@@ -30,27 +32,6 @@ export const BINDING_MESSAGE = /^[A-Za-z0-9\s+\-_.,:#]{1,64}$/
 export const DEFAULT_EXPIRY_SECONDS = 300
 export const MAX_EXPIRY_SECONDS = 3600
 
-export interface CibaOptions {
-  /** The polling `interval` the tenant answers with; default 5 (Auth0's). Tests use 1 to run fast. */
-  intervalSeconds?: number
-  /** `expires_in` of a request without `requested_expiry`; default 300. */
-  expiresInSeconds?: number
-}
-
-/** A backchannel request the test can see, approve or deny. */
-export interface BackchannelRequest {
-  readonly authReqId: string
-  readonly clientId: string
-  /** The user the request is for (the login hint's `sub`). */
-  readonly sub: string
-  readonly bindingMessage: string | undefined
-  readonly scope: string
-  readonly audience: string | undefined
-  readonly authorizationDetails: ReadonlyArray<Record<string, unknown>> | undefined
-  /** Epoch seconds. */
-  readonly expiresAt: number
-  status: "pending" | "approved" | "denied"
-}
 
 export interface CibaState {
   readonly interval: number
@@ -243,8 +224,6 @@ export const interceptCibaPoll = (state: State, params: URLSearchParams, res: Se
   return false
 }
 
-/** Which request a test means: its auth_req_id, or the newest pending one of a user (sub or email). */
-export type BackchannelTarget = string | { readonly authReqId?: string; readonly user?: string }
 
 const findRequest = (
   state: State,

@@ -2,6 +2,8 @@ import { createHash } from "node:crypto"
 import type { ServerResponse } from "node:http"
 import { nowSeconds, randomId, sendJson, sendText } from "./Http.js"
 import type { State, UserRecord } from "./State.js"
+import type { PasswordPolicy } from "./PublicTypes.js"
+export type { PasswordPolicy } from "./PublicTypes.js"
 
 /**
  * One Auth0 database connection (https://auth0.com/docs/api/authentication/signup/create-a-new-user,
@@ -13,7 +15,6 @@ import type { State, UserRecord } from "./State.js"
 export const DEFAULT_DATABASE_CONNECTION = "Username-Password-Authentication"
 
 /** Auth0's password strength levels (https://auth0.com/docs/authenticate/database-connections/password-strength). */
-export type PasswordPolicy = "none" | "low" | "fair" | "good" | "excellent"
 
 interface Rule {
   readonly code: string

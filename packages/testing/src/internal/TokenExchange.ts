@@ -12,34 +12,13 @@ import { signJwt } from "./Keys.js"
 import { nowSeconds, randomId, sendJson, sendOAuthError } from "./Http.js"
 import { CLAIMS_BY_SCOPE, OIDC_SCOPES } from "./Provider.js"
 import type { ResolvedClient, State } from "./State.js"
+import type { TokenExchangeDecision, TokenExchangeRequest } from "./PublicTypes.js"
+export type { TokenExchangeDecision, TokenExchangeOptions, TokenExchangeRequest } from "./PublicTypes.js"
 
 export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
 const ISSUED_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 
 /** What the validator sees of an exchange request (the Action's `event.transaction` and `event.request.body`). */
-export interface TokenExchangeRequest {
-  readonly subjectToken: string
-  readonly subjectTokenType: string
-  readonly actorToken: string | undefined
-  readonly actorTokenType: string | undefined
-  readonly audience: string | undefined
-  readonly scope: string | undefined
-  readonly organization: string | undefined
-  readonly clientId: string
-}
-
-/**
- * The validator's verdict: the user the tokens are for (`api.authentication.setUserById`), or a
- * refusal (`api.access.deny`), answered as an OAuth error (default 400 `invalid_request`).
- */
-export type TokenExchangeDecision =
-  | { readonly sub: string }
-  | { readonly error: string; readonly errorDescription?: string; readonly status?: number }
-
-export interface TokenExchangeOptions {
-  /** Plays the Custom Token Exchange Action. A throw answers 400 `invalid_request` with its message. */
-  validate(request: TokenExchangeRequest): TokenExchangeDecision | Promise<TokenExchangeDecision>
-}
 
 /** Auth0's reserved namespaces: no Custom Token Exchange profile can use them. */
 export const isReservedTokenType = (type: string): boolean => {
