@@ -223,7 +223,8 @@ export const verify = Effect.fn("verify")(function*(options: VerifyOptions) {
     audience: key,
     accessToken: tokens.access_token,
     scope: tokens.scope ?? scope,
-    expiresAt: sentAt + (tokens.expires_in ?? 0)
+    expiresAt: sentAt + (tokens.expires_in ?? 0),
+    ...TokenSets.tokenTypeField(tokens.token_type)
   }, scope)
   const now = yield* epochSeconds
   if (Option.isSome(current)) {

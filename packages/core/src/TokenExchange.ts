@@ -21,6 +21,7 @@ import * as TokenEndpoint from "./TokenEndpoint.js"
 import * as Rules from "./TokenExchangeRules.js"
 import { configuredScope, userClaims } from "./internal/claims.js"
 import { epochSeconds } from "./internal/time.js"
+import * as TokenSets from "./TokenSets.js"
 
 export interface CustomTokenExchangeOptions {
   /** The token to exchange; the tenant's Custom Token Exchange Action validates it. */
@@ -165,7 +166,8 @@ export const loginWithCustomTokenExchange = Effect.fn("loginWithCustomTokenExcha
       audience: audience ?? DEFAULT_AUDIENCE,
       accessToken: tokens.access_token,
       scope: tokens.scope ?? scope,
-      expiresAt: now + (tokens.expires_in ?? 0)
+      expiresAt: now + (tokens.expires_in ?? 0),
+      ...TokenSets.tokenTypeField(tokens.token_type)
     }],
     connectionTokenSets: [],
     internal: {

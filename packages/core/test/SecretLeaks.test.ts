@@ -19,6 +19,7 @@ import * as AccessToken from "../src/AccessToken.js"
 import * as AccountLinking from "../src/AccountLinking.js"
 import * as Auth0 from "../src/Auth0.js"
 import * as BackchannelLogout from "../src/BackchannelLogout.js"
+import * as Ciba from "../src/Ciba.js"
 import * as ConnectedAccounts from "../src/ConnectedAccounts.js"
 import * as DatabaseConnections from "../src/DatabaseConnections.js"
 import { Auth0Error } from "../src/Errors.js"
@@ -30,6 +31,7 @@ import * as SessionTransfer from "../src/SessionTransfer.js"
 import { RequestCookies } from "../src/RequestCookies.js"
 import type { SessionData } from "../src/Session.js"
 import { StateStore } from "../src/StateStore.js"
+import * as TokenExchange from "../src/TokenExchange.js"
 import * as TokenVault from "../src/TokenVault.js"
 import { TransactionStore } from "../src/TransactionStore.js"
 import { basicAuthorization } from "../src/TokenEndpoint.js"
@@ -50,6 +52,8 @@ const ID_TOKEN = "eyJhbGciOiJSUzI1NiJ9.id-token-SECRET.sig"
 const PASSWORD = "pw-SECRET-password-8c7d6e5f"
 const OTP = "otp-SECRET-2f3e4d"
 const SUBJECT_TOKEN = "subject-SECRET-customer-proof-1b2c"
+const ACTOR_TOKEN = "actor-SECRET-agent-proof-7e6d"
+const AUTH_REQ_ID = "auth-req-SECRET-5a4b3c"
 const REDIRECT_URI = "http://127.0.0.1:3000/callback"
 const MFA_TOKEN = "mfa-token-SECRET-8b7a6c5d4e3f"
 const OOB_CODE = "oob-code-SECRET-1f2e3d4c"
@@ -57,7 +61,7 @@ const BINDING_CODE = "binding-SECRET-730519"
 const RECOVERY_CODE = "recovery-SECRET-QWERTY234567"
 const SENSITIVE = new Set([
   "client_secret", "client_assertion", "code", "code_verifier", "refresh_token", "subject_token", "connect_code", "auth_session",
-  "mfa_token", "otp", "oob_code", "binding_code", "recovery_code", "password", "token", "actor_token"
+  "mfa_token", "otp", "oob_code", "binding_code", "recovery_code", "password", "token", "actor_token", "auth_req_id"
 ])
 
 type Auth = "client_secret_post" | "client_secret_basic" | "private_key_jwt"
@@ -185,7 +189,15 @@ const flows = (origin: string): ReadonlyArray<readonly [string, Effect.Effect<un
   ["requestSessionTransferToken", Effect.zipRight(
     loggedIn(origin),
     SessionTransfer.requestSessionTransferToken({ subjectToken: SUBJECT_TOKEN, subjectTokenType: "urn:acme:customer" })
-  )]
+  )],
+  ["initiateBackchannelAuthentication", Ciba.initiateBackchannelAuthentication({ loginHint: { sub: "auth0|victim" }, bindingMessage: "Pay invoice 42" })],
+  ["backchannelAuthenticationGrant", Ciba.backchannelAuthenticationGrant({ authReqId: AUTH_REQ_ID, interval: 1 })],
+  ["customTokenExchange", TokenExchange.customTokenExchange({
+    subjectToken: SUBJECT_TOKEN,
+    subjectTokenType: "urn:acme:legacy-token",
+    actorToken: ACTOR_TOKEN,
+    actorTokenType: "urn:acme:agent"
+  })]
 ]
 
 /** Flows whose success is any 2xx, whatever its body: they succeed against a tenant that echoes in a 200. */
@@ -232,6 +244,8 @@ const secrets = (tenant: HostileTenant | undefined): Array<string> => {
     PASSWORD,
     OTP,
     SUBJECT_TOKEN,
+    ACTOR_TOKEN,
+    AUTH_REQ_ID,
     logoutToken,
     MFA_TOKEN,
     OTP,

@@ -16,6 +16,7 @@ import type { SessionData } from "../Session.js"
 import { StateStore } from "../StateStore.js"
 import type { TokenResponse } from "../TokenEndpoint.js"
 import { userClaims } from "./claims.js"
+import * as TokenSets from "../TokenSets.js"
 
 /** The audience key under which a token set without an explicit audience is stored (as Login's). */
 const DEFAULT_AUDIENCE = "default"
@@ -60,7 +61,8 @@ export const storeLoginSession = (tokens: TokenResponse, requested: Requested) =
         audience: requested.audience ?? DEFAULT_AUDIENCE,
         accessToken: tokens.access_token,
         scope: tokens.scope ?? requested.scope,
-        expiresAt: requested.now + (tokens.expires_in ?? 0)
+        expiresAt: requested.now + (tokens.expires_in ?? 0),
+        ...TokenSets.tokenTypeField(tokens.token_type)
       }],
       connectionTokenSets: [],
       internal: {

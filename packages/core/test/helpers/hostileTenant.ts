@@ -95,6 +95,7 @@ export const startHostileTenant = async (): Promise<HostileTenant> => {
           jwks_uri: `${origin}/.well-known/jwks.json`,
           end_session_endpoint: `${origin}/oidc/logout`,
           pushed_authorization_request_endpoint: `${origin}/oauth/par`,
+          backchannel_authentication_endpoint: `${origin}/bc-authorize`,
           id_token_signing_alg_values_supported: ["RS256"]
         })
         if (tenant.discoveryBytes !== undefined) {
