@@ -26,7 +26,6 @@ import { AuthorizationServer } from "./AuthorizationServer.js"
 import * as CallbackUrl from "./CallbackUrl.js"
 import {
   AccountLinkingError,
-  ConfigurationError,
   InvalidArgumentError,
   InvalidResponseError,
   MissingRequiredArgumentError,
@@ -44,6 +43,7 @@ import { TransactionStore } from "./TransactionStore.js"
 import { userClaims } from "./internal/claims.js"
 import { missingTransactionMessage } from "./internal/hints.js"
 import { epochSeconds } from "./internal/time.js"
+import { authorizeUrl } from "./internal/authorizeUrl.js"
 
 export interface StartLinkUserOptions<AppState = unknown> {
   /** The connection of the account to link, e.g. `google-oauth2`. */
@@ -124,7 +124,6 @@ const start = (action: AccountLinkingRules.Action, options: StartLinkUserOptions
       ...(options.appState !== undefined ? { appState: options.appState } : {}),
       createdAt: yield* epochSeconds
     })
-    const url = new URL(metadata.authorization_endpoint)
     const params = AccountLinkingRules.authorizeParams({
       action,
       clientId: config.clientId,
@@ -138,27 +137,9 @@ const start = (action: AccountLinkingRules.Action, options: StartLinkUserOptions
       organization,
       extra
     })
-    if (!config.options.pushedAuthorizationRequests) {
-      for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value)
-      return url
-    }
     // With PAR the ID token (personal data) travels in a back-channel POST, not in a URL that
     // browser history and proxy logs keep.
-    const parEndpoint = metadata.pushed_authorization_request_endpoint
-    if (!parEndpoint) {
-      return yield* new ConfigurationError({
-        field: "pushedAuthorizationRequests",
-        message: "Pushed authorization requests are enabled, but the tenant's discovery document has no pushed_authorization_request_endpoint"
-      })
-    }
-    const pushed = yield* TokenEndpoint.postAuthenticated(parEndpoint, params, "Pushed authorization request")
-    const requestUri = typeof pushed === "object" && pushed !== null ? (pushed as { request_uri?: unknown }).request_uri : undefined
-    if (typeof requestUri !== "string") {
-      return yield* new InvalidResponseError({ status: 201, message: "The PAR endpoint answered without a request_uri" })
-    }
-    url.searchParams.set("client_id", config.clientId)
-    url.searchParams.set("request_uri", requestUri)
-    return url
+    return yield* authorizeUrl(metadata, params, config.options.pushedAuthorizationRequests)
   })
 
 /**

@@ -10,7 +10,6 @@ import { Auth0Config } from "./Auth0Config.js"
 import { AuthorizationServer } from "./AuthorizationServer.js"
 import {
   AccessTokenError,
-  ConfigurationError,
   InvalidArgumentError,
   InvalidResponseError,
   MissingRequiredArgumentError,
@@ -30,6 +29,7 @@ import * as CallbackUrl from "./CallbackUrl.js"
 import { configuredScope, userClaims } from "./internal/claims.js"
 import * as AccessTokenAudience from "./AccessTokenAudience.js"
 import { epochSeconds } from "./internal/time.js"
+import { authorizeUrl } from "./internal/authorizeUrl.js"
 import * as DpopSend from "./internal/dpopSend.js"
 import * as TokenSets from "./TokenSets.js"
 import { missingTransactionMessage } from "./internal/hints.js"
@@ -169,26 +169,7 @@ export const startInteractiveLogin = Effect.fn("startInteractiveLogin")(function
   })
 
   const usePar = options.pushedAuthorizationRequests ?? config.options.pushedAuthorizationRequests
-  const url = new URL(metadata.authorization_endpoint)
-  if (!usePar) {
-    for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value)
-    return url
-  }
-  const parEndpoint = metadata.pushed_authorization_request_endpoint
-  if (!parEndpoint) {
-    return yield* new ConfigurationError({
-      field: "pushedAuthorizationRequests",
-      message: "Pushed authorization requests are enabled, but the tenant's discovery document has no pushed_authorization_request_endpoint"
-    })
-  }
-  const pushed = yield* TokenEndpoint.postAuthenticated(parEndpoint, params, "Pushed authorization request")
-  const requestUri = typeof pushed === "object" && pushed !== null ? (pushed as { request_uri?: unknown }).request_uri : undefined
-  if (typeof requestUri !== "string") {
-    return yield* new InvalidResponseError({ status: 201, message: "The PAR endpoint answered without a request_uri" })
-  }
-  url.searchParams.set("client_id", config.clientId)
-  url.searchParams.set("request_uri", requestUri)
-  return url
+  return yield* authorizeUrl(metadata, params, usePar)
 })
 
 /**
