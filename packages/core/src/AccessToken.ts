@@ -26,6 +26,7 @@ import * as TokenSets from "./TokenSets.js"
 import { requireSession } from "./UserSession.js"
 import { type Grant, useRefreshToken } from "./internal/refreshUse.js"
 import { epochSeconds } from "./internal/time.js"
+import * as Telemetry from "./Telemetry.js"
 
 export interface GetAccessTokenOptions {
   /** The API; defaults to the configured audience. */
@@ -62,7 +63,7 @@ const toAccessToken = (set: TokenSet): AccessToken => ({
  * `StoreError` when the session store (or the refresh lock) fails. A set the server granted with fewer scopes than asked serves the same request again
  * until it expires (`TokenSets.serves`).
  */
-export const getAccessToken = Effect.fn("getAccessToken")(function*(options: GetAccessTokenOptions = {}) {
+export const getAccessToken = Effect.fn(Telemetry.SpanNames.accessTokenGet)(function*(options: GetAccessTokenOptions = {}) {
   const config = yield* Auth0Config
   const session = yield* requireSession
   const audience = options.audience ?? config.audience
@@ -73,6 +74,8 @@ export const getAccessToken = Effect.fn("getAccessToken")(function*(options: Get
   const pick = (sets: ReadonlyArray<TokenSet>, nowSeconds: number) =>
     TokenSets.select(sets, { audience: key, scope, nowSeconds, leewaySeconds })
   const stored = pick(session.tokenSets, yield* epochSeconds)
+  yield* Telemetry.annotate({ [Telemetry.Attributes.audience]: key, [Telemetry.Attributes.scope]: scope })
+  yield* Telemetry.cacheLookup("access_token", Option.isSome(stored))
   if (Option.isSome(stored)) return toAccessToken(stored.value)
   const refreshToken = session.refreshToken
   if (refreshToken === undefined) {
@@ -92,7 +95,7 @@ export const getAccessToken = Effect.fn("getAccessToken")(function*(options: Get
     store: (current, tokenSet, now) => ({ ...current, tokenSets: TokenSets.upsert(current.tokenSets, tokenSet, now) })
   })
   return toAccessToken(set)
-})
+}, Telemetry.flow)
 
 export interface InvalidateAccessTokenOptions {
   /** The API; defaults to the configured audience. */
@@ -109,7 +112,7 @@ export interface InvalidateAccessTokenOptions {
  * @example
  * yield* AccessToken.invalidateAccessToken({ audience: "https://api.example.com", accessToken: rejected })
  */
-export const invalidateAccessToken = Effect.fn("invalidateAccessToken")(function*(options: InvalidateAccessTokenOptions = {}) {
+export const invalidateAccessToken = Effect.fn(Telemetry.SpanNames.accessTokenInvalidate)(function*(options: InvalidateAccessTokenOptions = {}) {
   const config = yield* Auth0Config
   const store = yield* StateStore
   const found = yield* store.get
@@ -120,7 +123,7 @@ export const invalidateAccessToken = Effect.fn("invalidateAccessToken")(function
   )
   if (kept.length === found.value.tokenSets.length) return
   yield* store.set({ ...found.value, tokenSets: kept } satisfies SessionData)
-})
+}, Telemetry.flow)
 
 /**
  * Runs `call` with an access token for `options`; when the API rejects it (`isRejected`, e.g. a

@@ -44,6 +44,7 @@ import { userClaims } from "./internal/claims.js"
 import { missingTransactionMessage } from "./internal/hints.js"
 import { epochSeconds } from "./internal/time.js"
 import { authorizeUrl } from "./internal/authorizeUrl.js"
+import * as Telemetry from "./Telemetry.js"
 
 export interface StartLinkUserOptions<AppState = unknown> {
   /** The connection of the account to link, e.g. `google-oauth2`. */
@@ -224,24 +225,24 @@ const complete = (action: AccountLinkingRules.Action, url: string | URL) =>
  * redirect the browser to. Fails with `MissingSessionError` without a session and
  * `AccountLinkingError` (`no_id_token`) when the session has no ID token.
  */
-export const startLinkUser = Effect.fn("startLinkUser")(function*(options: StartLinkUserOptions) {
+export const startLinkUser = Effect.fn(Telemetry.SpanNames.linkStart)(function*(options: StartLinkUserOptions) {
   return yield* start("link", options)
-})
+}, Telemetry.flow)
 
 /** Completes {@link startLinkUser} from the callback URL; returns the `appState` it was started with. */
-export const completeLinkUser = Effect.fn("completeLinkUser")(function*(url: string | URL) {
+export const completeLinkUser = Effect.fn(Telemetry.SpanNames.linkComplete)(function*(url: string | URL) {
   return yield* complete("link", url)
-})
+}, Telemetry.flow)
 
 /** Starts unlinking the identity of `options.connection` from the logged-in user; returns the URL to redirect to. */
-export const startUnlinkUser = Effect.fn("startUnlinkUser")(function*(options: StartUnlinkUserOptions) {
+export const startUnlinkUser = Effect.fn(Telemetry.SpanNames.unlinkStart)(function*(options: StartUnlinkUserOptions) {
   return yield* start("unlink", options)
-})
+}, Telemetry.flow)
 
 /** Completes {@link startUnlinkUser} from the callback URL; returns the `appState` it was started with. */
-export const completeUnlinkUser = Effect.fn("completeUnlinkUser")(function*(url: string | URL) {
+export const completeUnlinkUser = Effect.fn(Telemetry.SpanNames.unlinkComplete)(function*(url: string | URL) {
   return yield* complete("unlink", url)
-})
+}, Telemetry.flow)
 
 /**
  * What a callback URL completes, by its state's transaction, without consuming it: `login`,

@@ -15,6 +15,7 @@ import { BackchannelLogoutError } from "./Errors.js"
 import { algorithmProblem, authorizedPartyProblem, mediaType, notBeforeProblem } from "./IdToken.js"
 import { type LogoutToken, StateStore } from "./StateStore.js"
 import { epochSeconds } from "./internal/time.js"
+import * as Telemetry from "./Telemetry.js"
 
 /** The event a logout token must carry (§2.4). */
 export const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -81,7 +82,7 @@ export const checkLogoutClaims = (
  * server-side (stateless cookie sessions); with `StoreError` when the backend is down, in which
  * case nothing is remembered and the tenant's retry of the same token still works.
  */
-export const handleBackchannelLogout = Effect.fn("handleBackchannelLogout")(function*(logoutToken: string) {
+export const handleBackchannelLogout = Effect.fn(Telemetry.SpanNames.backchannelLogout)(function*(logoutToken: string) {
   const config = yield* Auth0Config
   const server = yield* AuthorizationServer
   if (typeof logoutToken !== "string" || logoutToken.length === 0) return yield* reject("it is empty")
@@ -120,4 +121,4 @@ export const handleBackchannelLogout = Effect.fn("handleBackchannelLogout")(func
   })
   if (checked instanceof BackchannelLogoutError) return yield* checked
   return yield* (yield* StateStore).deleteByLogoutClaims(checked)
-})
+}, Telemetry.flow)

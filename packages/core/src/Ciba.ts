@@ -33,6 +33,7 @@ import type { UserClaims } from "./Session.js"
 import * as TokenEndpoint from "./TokenEndpoint.js"
 import { configuredScope, userClaims } from "./internal/claims.js"
 import { epochSeconds } from "./internal/time.js"
+import * as Telemetry from "./Telemetry.js"
 
 export interface LoginBackchannelOptions {
   /** The user to ask: their Auth0 user id (`sub`), sent as Auth0's `iss_sub` login hint. */
@@ -134,7 +135,7 @@ const checkOptions = (options: LoginBackchannelOptions) =>
  * Starts a backchannel request at the tenant's `backchannel_authentication_endpoint` (from
  * discovery): Auth0 asks the user on their device. Resolves with what a later poll needs.
  */
-export const initiateBackchannelAuthentication = Effect.fn("initiateBackchannelAuthentication")(function*(
+export const initiateBackchannelAuthentication = Effect.fn(Telemetry.SpanNames.cibaStart)(function*(
   options: LoginBackchannelOptions
 ) {
   const sub = yield* checkOptions(options)
@@ -172,7 +173,7 @@ export const initiateBackchannelAuthentication = Effect.fn("initiateBackchannelA
     expiresAt: Math.floor(Rules.deadline(startedAt, started.expires_in) / 1000)
   }
   return request
-})
+}, Telemetry.flow)
 
 /** A poll before its tokens are read: waiting, or the raw success. */
 type Step =
@@ -251,7 +252,7 @@ const toTokens = (response: TokenEndpoint.TokenResponse, sentAt: number, expecte
  * `slow_down`), or `complete` with the tokens. A rejected or expired request fails with
  * {@link BackchannelAuthenticationError}.
  */
-export const backchannelAuthenticationGrant = Effect.fn("backchannelAuthenticationGrant")(function*(
+export const backchannelAuthenticationGrant = Effect.fn(Telemetry.SpanNames.cibaPoll)(function*(
   options: BackchannelAuthenticationGrantOptions
 ) {
   if (typeof options?.authReqId !== "string" || options.authReqId === "") {
@@ -265,7 +266,7 @@ export const backchannelAuthenticationGrant = Effect.fn("backchannelAuthenticati
   }
   const result: BackchannelPollResult = { status: "complete", tokens: yield* toTokens(step.response, step.sentAt, undefined) }
   return result
-})
+}, Telemetry.flow)
 
 /**
  * The polling schedule (CIBA Core §7.3, §11): the next poll after the current interval (which
@@ -301,7 +302,7 @@ const untilDone = (authReqId: string, initialInterval: number, deadlineMillis: n
   })
 
 /** Polls a started request until the user answers or it expires; interruptible. */
-export const awaitBackchannelAuthentication = Effect.fn("awaitBackchannelAuthentication")(function*(
+export const awaitBackchannelAuthentication = Effect.fn(Telemetry.SpanNames.cibaAwait)(function*(
   options: AwaitBackchannelAuthenticationOptions
 ) {
   if (typeof options?.authReqId !== "string" || options.authReqId === "") {
@@ -311,14 +312,14 @@ export const awaitBackchannelAuthentication = Effect.fn("awaitBackchannelAuthent
     return yield* invalid("expiresAt", "expiresAt must be the request's expiry in seconds since the epoch")
   }
   return yield* untilDone(options.authReqId, options.interval, options.expiresAt * 1000, undefined)
-})
+}, Telemetry.flow)
 
 /**
  * Logs a user in through their device: starts a backchannel request and polls until they
  * approve (the token set, ID token validated and about the user asked), reject or let it expire
  * (both {@link BackchannelAuthenticationError}). Interrupting it stops the polling.
  */
-export const loginBackchannel = Effect.fn("loginBackchannel")(function*(options: LoginBackchannelOptions) {
+export const loginBackchannel = Effect.fn(Telemetry.SpanNames.cibaLogin)(function*(options: LoginBackchannelOptions) {
   const started = yield* initiateBackchannelAuthentication(options)
   return yield* untilDone(started.authReqId, started.interval, started.expiresAt * 1000, options.loginHint.sub)
-})
+}, Telemetry.flow)

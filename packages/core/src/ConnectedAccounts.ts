@@ -30,6 +30,7 @@ import * as Randomness from "./Randomness.js"
 import { StateStore } from "./StateStore.js"
 import { TransactionStore } from "./TransactionStore.js"
 import { epochSeconds } from "./internal/time.js"
+import * as Telemetry from "./Telemetry.js"
 
 export interface StartConnectAccountOptions {
   /** The connection to link, e.g. `google-oauth2`. */
@@ -146,10 +147,11 @@ const withMyAccountToken = <A, R>(
  * @example
  * const url = yield* ConnectedAccounts.startConnectAccount({ connection: "google-oauth2", appState: { returnTo: "/calendar" } })
  */
-export const startConnectAccount = Effect.fn("startConnectAccount")(function*(options: StartConnectAccountOptions) {
+export const startConnectAccount = Effect.fn(Telemetry.SpanNames.connectStart)(function*(options: StartConnectAccountOptions) {
   const config = yield* Auth0Config
   yield* checkAppState(options.appState)
   const connection = yield* Rules.connection(options.connection)
+  yield* Telemetry.annotate({ [Telemetry.Attributes.connection]: connection })
   const scopes = options.scopes === undefined ? undefined : yield* Rules.scopes(options.scopes)
   const authorizationParams = options.authorizationParams === undefined
     ? undefined
@@ -198,7 +200,7 @@ export const startConnectAccount = Effect.fn("startConnectAccount")(function*(op
     createdAt: yield* epochSeconds
   })
   return url
-})
+}, Telemetry.flow)
 
 const CONNECT_PARAMS = ["state", "connect_code", "error", "error_description"] as const
 
@@ -215,7 +217,7 @@ const CONNECT_PARAMS = ["state", "connect_code", "error", "error_description"] a
  * @example
  * const { id, connection, appState } = yield* ConnectedAccounts.completeConnectAccount(request.url)
  */
-export const completeConnectAccount = Effect.fn("completeConnectAccount")(function*(url: string | URL) {
+export const completeConnectAccount = Effect.fn(Telemetry.SpanNames.connectComplete)(function*(url: string | URL) {
   const transactions = yield* TransactionStore
   const callback = yield* CallbackUrl.parse(url, CONNECT_PARAMS)
   const state = callback.get("state")
@@ -254,7 +256,7 @@ export const completeConnectAccount = Effect.fn("completeConnectAccount")(functi
       code_verifier: transaction.codeVerifier
     }))
   return { ...toAccount(account), appState: transaction.appState } satisfies CompletedConnectAccount
-})
+}, Telemetry.flow)
 
 /**
  * One callback route for logins and connects: `connect_code` completes a connect, `code`
@@ -266,7 +268,7 @@ export const completeConnectAccount = Effect.fn("completeConnectAccount")(functi
  * const result = yield* ConnectedAccounts.handleCallback(request.url)
  * if (result._tag === "Connect") console.log(`linked ${result.connection}`)
  */
-export const handleCallback = Effect.fn("handleCallback")(function*(url: string | URL) {
+export const handleCallback = Effect.fn(Telemetry.SpanNames.callback)(function*(url: string | URL) {
   const callback = yield* CallbackUrl.parse(url, ["state", "code", "connect_code", "error", "error_description", "iss"])
   if (callback.has("connect_code")) {
     const account = yield* completeConnectAccount(url)
@@ -290,7 +292,7 @@ export const handleCallback = Effect.fn("handleCallback")(function*(url: string 
     argument: "code",
     message: "The callback URL has neither a code (login) nor a connect_code (connect)"
   })
-})
+}, Telemetry.flow)
 
 const pageQuery = (options: { readonly take?: number | undefined; readonly from?: string | undefined }) =>
   Effect.gen(function*() {
@@ -305,7 +307,7 @@ const pageQuery = (options: { readonly take?: number | undefined; readonly from?
  * @example
  * const { connections, next } = yield* ConnectedAccounts.listConnectedAccountConnections({ take: 5 })
  */
-export const listConnectedAccountConnections = Effect.fn("listConnectedAccountConnections")(function*(
+export const listConnectedAccountConnections = Effect.fn(Telemetry.SpanNames.connectedAccountsConnections)(function*(
   options: ListConnectionsOptions = {}
 ) {
   const query = yield* pageQuery(options)
@@ -314,7 +316,7 @@ export const listConnectedAccountConnections = Effect.fn("listConnectedAccountCo
     connections: page.connections.map(toConnection),
     ...(page.next !== undefined ? { next: page.next } : {})
   } satisfies ConnectionsPage
-})
+}, Telemetry.flow)
 
 /**
  * One page of the user's connected accounts, optionally of one connection (scope `read:me:connected_accounts`).
@@ -323,7 +325,7 @@ export const listConnectedAccountConnections = Effect.fn("listConnectedAccountCo
  * @example
  * const { accounts, next } = yield* ConnectedAccounts.listConnectedAccounts({ connection: "github", take: 20 })
  */
-export const listConnectedAccounts = Effect.fn("listConnectedAccounts")(function*(
+export const listConnectedAccounts = Effect.fn(Telemetry.SpanNames.connectedAccountsList)(function*(
   options: ListConnectedAccountsOptions = {}
 ) {
   const connection = options.connection === undefined ? undefined : yield* Rules.connection(options.connection)
@@ -336,7 +338,7 @@ export const listConnectedAccounts = Effect.fn("listConnectedAccounts")(function
     accounts: page.accounts.map(toAccount),
     ...(page.next !== undefined ? { next: page.next } : {})
   } satisfies ConnectedAccountsPage
-})
+}, Telemetry.flow)
 
 /**
  * Every connected account, page after page. A page is requested only when the stream needs it
@@ -390,7 +392,7 @@ export interface DeleteConnectedAccountOptions {
  * @example
  * yield* ConnectedAccounts.deleteConnectedAccount({ connectedAccountId: account.id })
  */
-export const deleteConnectedAccount = Effect.fn("deleteConnectedAccount")(function*(
+export const deleteConnectedAccount = Effect.fn(Telemetry.SpanNames.connectedAccountsDelete)(function*(
   options: DeleteConnectedAccountOptions
 ) {
   if (typeof options.connectedAccountId !== "string" || options.connectedAccountId === "") {
@@ -410,4 +412,4 @@ export const deleteConnectedAccount = Effect.fn("deleteConnectedAccount")(functi
   if (Option.isSome(session) && session.value.connectionTokenSets.length > 0) {
     yield* store.set({ ...session.value, connectionTokenSets: [] })
   }
-})
+}, Telemetry.flow)

@@ -13,6 +13,7 @@ import { InvalidArgumentError, InvalidResponseError, MissingRequiredArgumentErro
 import * as AuthApi from "./internal/authApi.js"
 import * as Http from "./internal/http.js"
 import { isEmail } from "./Passwordless.js"
+import * as Telemetry from "./Telemetry.js"
 
 /** The database connection Auth0 creates with every tenant. */
 export const DEFAULT_CONNECTION = "Username-Password-Authentication"
@@ -73,7 +74,7 @@ const checkMetadata = (metadata: unknown) => {
  * (`policy`, `rules`), a user who exists (or may not sign up) with `invalid_signup`. The
  * password never appears in an error. No session is created: log the user in afterwards.
  */
-export const signUp = Effect.fn("signUp")(function*(options: SignUpOptions) {
+export const signUp = Effect.fn(Telemetry.SpanNames.databaseSignUp)(function*(options: SignUpOptions) {
   yield* checkEmail(options.email)
   if (typeof options.password !== "string" || options.password.length === 0) {
     return yield* new MissingRequiredArgumentError({ argument: "password", message: "password is required" })
@@ -109,13 +110,13 @@ export const signUp = Effect.fn("signUp")(function*(options: SignUpOptions) {
     emailVerified: record["email_verified"] === true,
     ...(username !== undefined ? { username } : {})
   } satisfies SignUpResult as SignUpResult
-})
+}, Telemetry.flow)
 
 /**
  * Asks the tenant to email a password reset link to a database user. Auth0 answers with the
  * same text whether or not the user exists (so the answer reveals nothing); it is not returned.
  */
-export const changePassword = Effect.fn("changePassword")(function*(options: ChangePasswordOptions) {
+export const changePassword = Effect.fn(Telemetry.SpanNames.databaseChangePassword)(function*(options: ChangePasswordOptions) {
   yield* checkEmail(options.email)
   yield* checkConnection(options.connection)
   yield* AuthApi.post(
@@ -124,4 +125,4 @@ export const changePassword = Effect.fn("changePassword")(function*(options: Cha
     "Change password",
     { authenticate: false }
   )
-})
+}, Telemetry.flow)

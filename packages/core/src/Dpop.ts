@@ -19,6 +19,7 @@ import * as Rules from "./DpopRules.js"
 import { ConfigurationError, InvalidArgumentError } from "./Errors.js"
 import { publicJwkOf } from "./internal/dpopKey.js"
 import * as DpopSend from "./internal/dpopSend.js"
+import * as Telemetry from "./Telemetry.js"
 
 export interface GenerateProofOptions {
   /** The request's method, e.g. `GET`. */
@@ -58,7 +59,7 @@ const notConfigured = () =>
  * @example
  * const proof = yield* Dpop.generateProof({ method: "GET", url: "https://api.example.com/items", accessToken })
  */
-export const generateProof = Effect.fn("generateProof")(function*(options: GenerateProofOptions) {
+export const generateProof = Effect.fn(Telemetry.SpanNames.dpopProof)(function*(options: GenerateProofOptions) {
   const config = yield* Auth0Config
   if (!METHOD.test(options.method)) {
     return yield* new InvalidArgumentError({ argument: "method", message: "method must be an HTTP method token, e.g. GET" })
@@ -72,7 +73,7 @@ export const generateProof = Effect.fn("generateProof")(function*(options: Gener
     accessToken: options.accessToken,
     nonce: options.nonce ?? DpopSend.nonceFor(config.dpop, url.href)
   })
-})
+}, Telemetry.flow)
 
 /** The latest `DPoP-Nonce` the SDK saw from `url`'s origin, if any (RFC 9449 §8, §9). */
 export const getNonce = (url: string | URL): Effect.Effect<string | undefined, never, Auth0Config> =>
@@ -110,7 +111,7 @@ export interface ApiResponse {
  * @example
  * const response = yield* Dpop.fetchWithAccessToken({ url: "https://api.example.com/items", audience: "https://api.example.com" })
  */
-export const fetchWithAccessToken = Effect.fn("fetchWithAccessToken")(function*(options: FetchWithAccessTokenOptions) {
+export const fetchWithAccessToken = Effect.fn(Telemetry.SpanNames.dpopFetch)(function*(options: FetchWithAccessTokenOptions) {
   const config = yield* Auth0Config
   const method = options.method ?? "GET"
   if (!METHOD.test(method)) {
@@ -134,7 +135,7 @@ export const fetchWithAccessToken = Effect.fn("fetchWithAccessToken")(function*(
     accessToken: scheme === "DPoP" ? token.accessToken : undefined
   })
   return { status: response.status, headers: response.headers, body: response.text } satisfies ApiResponse
-})
+}, Telemetry.flow)
 
 /** A generated DPoP key pair, in the forms the `dpop` option takes. */
 export interface GeneratedKey {

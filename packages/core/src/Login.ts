@@ -33,6 +33,7 @@ import { authorizeUrl } from "./internal/authorizeUrl.js"
 import * as DpopSend from "./internal/dpopSend.js"
 import * as TokenSets from "./TokenSets.js"
 import { missingTransactionMessage } from "./internal/hints.js"
+import * as Telemetry from "./Telemetry.js"
 
 /** Authorization parameters a login may carry; SDK-owned ones (state, nonce, PKCE) are refused. */
 export interface AuthorizationParams {
@@ -89,7 +90,7 @@ export const DEFAULT_AUDIENCE = "default"
  * Starts a login: creates state, nonce and a PKCE verifier, stores them in a transaction keyed
  * by state, and returns the URL to redirect the browser to.
  */
-export const startInteractiveLogin = Effect.fn("startInteractiveLogin")(function*(
+export const startInteractiveLogin = Effect.fn(Telemetry.SpanNames.loginStart)(function*(
   options: StartInteractiveLoginOptions = {}
 ) {
   const config = yield* Auth0Config
@@ -170,7 +171,7 @@ export const startInteractiveLogin = Effect.fn("startInteractiveLogin")(function
 
   const usePar = options.pushedAuthorizationRequests ?? config.options.pushedAuthorizationRequests
   return yield* authorizeUrl(metadata, params, usePar)
-})
+}, Telemetry.flow)
 
 /**
  * Completes a login from the callback URL: checks state against a stored transaction, turns a
@@ -178,7 +179,7 @@ export const startInteractiveLogin = Effect.fn("startInteractiveLogin")(function
  * and stores a new session. The transaction is consumed whatever the outcome; an existing
  * session is replaced only when everything succeeded.
  */
-export const completeInteractiveLogin = Effect.fn("completeInteractiveLogin")(function*(url: string | URL) {
+export const completeInteractiveLogin = Effect.fn(Telemetry.SpanNames.loginCallback)(function*(url: string | URL) {
   const config = yield* Auth0Config
   const transactions = yield* TransactionStore
   const callback = yield* CallbackUrl.parse(url, ["state", "code", "error", "error_description", "iss"])
@@ -261,4 +262,4 @@ export const completeInteractiveLogin = Effect.fn("completeInteractiveLogin")(fu
   }
   yield* (yield* StateStore).set(session, { rotate: true })
   return { appState: transaction.appState }
-})
+}, Telemetry.flow)

@@ -13,6 +13,7 @@ import { AuthorizationServer } from "./AuthorizationServer.js"
 import { InvalidArgumentError, type StoreError } from "./Errors.js"
 import * as Revocation from "./Revocation.js"
 import { StateStore } from "./StateStore.js"
+import * as Telemetry from "./Telemetry.js"
 
 /** Why revoking the session's refresh token at logout failed (the logout went ahead). */
 export type RevocationFailure = Effect.Effect.Error<ReturnType<typeof Revocation.revoke>>
@@ -79,7 +80,7 @@ const checkReturnTo = (returnTo: string | undefined) =>
  * failure is returned in {@link LogoutOutcome.storeError}. Without the session, the URL has no
  * `id_token_hint`.
  */
-export const logoutWithOutcome = Effect.fn("logoutWithOutcome")(function*(options: LogoutOptions = {}) {
+export const logoutWithOutcome = Effect.fn(Telemetry.SpanNames.logoutOutcome)(function*(options: LogoutOptions = {}) {
   const config = yield* Auth0Config
   yield* checkReturnTo(options.returnTo)
   const store = yield* StateStore
@@ -106,14 +107,14 @@ export const logoutWithOutcome = Effect.fn("logoutWithOutcome")(function*(option
   url.searchParams.set("client_id", config.clientId)
   if (options.returnTo) url.searchParams.set("returnTo", options.returnTo)
   return outcome(url)
-})
+}, Telemetry.flow)
 
 /**
  * {@link logoutWithOutcome}, resolving with the URL only. A store failure is logged as a warning
  * (its reason and message; never the cookie or the session id) and passed to
  * `options.onStoreError`, so it is seen without failing the logout.
  */
-export const logout = Effect.fn("logout")(function*(options: LogoutOptions = {}) {
+export const logout = Effect.fn(Telemetry.SpanNames.logout)(function*(options: LogoutOptions = {}) {
   const { storeError, revocationError, url } = yield* logoutWithOutcome(options)
   if (revocationError !== undefined) {
     yield* Effect.logWarning(
@@ -140,4 +141,4 @@ export const logout = Effect.fn("logout")(function*(options: LogoutOptions = {})
     }
   }
   return url
-})
+}, Telemetry.flow)

@@ -24,6 +24,7 @@ import type { SessionData, TokenSet } from "./Session.js"
 import { StateStore } from "./StateStore.js"
 import * as TokenEndpoint from "./TokenEndpoint.js"
 import * as TokenSets from "./TokenSets.js"
+import * as Telemetry from "./Telemetry.js"
 
 export interface ListAuthenticatorsOptions {
   /** From `MfaRequiredError.mfaToken`. */
@@ -48,7 +49,7 @@ export interface Authenticator {
  * @example
  * const authenticators = yield* Mfa.listAuthenticators({ mfaToken: error.mfaToken })
  */
-export const listAuthenticators = Effect.fn("listAuthenticators")(function*(options: ListAuthenticatorsOptions) {
+export const listAuthenticators = Effect.fn(Telemetry.SpanNames.mfaAuthenticators)(function*(options: ListAuthenticatorsOptions) {
   const mfaToken = yield* MfaRules.checkMfaToken(options?.mfaToken)
   const list = yield* MfaApi.listAuthenticators(mfaToken)
   return list.map((a): Authenticator => ({
@@ -58,7 +59,7 @@ export const listAuthenticators = Effect.fn("listAuthenticators")(function*(opti
     ...(a.oob_channel !== undefined ? { oobChannel: a.oob_channel } : {}),
     ...(a.name !== undefined ? { name: a.name } : {})
   }))
-})
+}, Telemetry.flow)
 
 export type EnrollAuthenticatorOptions = MfaRules.EnrollFactor & {
   /** From `MfaRequiredError.mfaToken`. */
@@ -88,7 +89,7 @@ export interface Enrollment {
  * @example
  * const enrollment = yield* Mfa.enrollAuthenticator({ mfaToken, authenticatorTypes: ["otp"] })
  */
-export const enrollAuthenticator = Effect.fn("enrollAuthenticator")(function*(options: EnrollAuthenticatorOptions) {
+export const enrollAuthenticator = Effect.fn(Telemetry.SpanNames.mfaEnroll)(function*(options: EnrollAuthenticatorOptions) {
   const mfaToken = yield* MfaRules.checkMfaToken(options?.mfaToken)
   const body = yield* MfaRules.associateBody(options)
   const answer = yield* MfaApi.associate(mfaToken, body)
@@ -100,7 +101,7 @@ export const enrollAuthenticator = Effect.fn("enrollAuthenticator")(function*(op
   if (answer.binding_method !== undefined) out["bindingMethod"] = answer.binding_method
   if (answer.recovery_codes !== undefined) out["recoveryCodes"] = answer.recovery_codes
   return out as unknown as Enrollment
-})
+}, Telemetry.flow)
 
 export interface ChallengeOptions {
   /** From `MfaRequiredError.mfaToken`. */
@@ -125,7 +126,7 @@ export interface Challenge {
  * @example
  * const challenge = yield* Mfa.challengeAuthenticator({ mfaToken, challengeType: "oob", authenticatorId })
  */
-export const challengeAuthenticator = Effect.fn("challengeAuthenticator")(function*(options: ChallengeOptions) {
+export const challengeAuthenticator = Effect.fn(Telemetry.SpanNames.mfaChallenge)(function*(options: ChallengeOptions) {
   const mfaToken = yield* MfaRules.checkMfaToken(options?.mfaToken)
   const challengeType = yield* MfaRules.checkChallengeType(options.challengeType)
   const params: Record<string, string> = { mfa_token: mfaToken, challenge_type: challengeType }
@@ -136,7 +137,7 @@ export const challengeAuthenticator = Effect.fn("challengeAuthenticator")(functi
     ...(answer.oob_code !== undefined ? { oobCode: answer.oob_code } : {}),
     ...(answer.binding_method !== undefined ? { bindingMethod: answer.binding_method } : {})
   } satisfies Challenge
-})
+}, Telemetry.flow)
 
 export type VerifyOptions = MfaRules.VerifyCredential & {
   /** From `MfaRequiredError.mfaToken`. */
@@ -168,7 +169,7 @@ export interface VerifyResult {
  * @example
  * yield* Mfa.verify({ mfaToken: error.mfaToken, factorType: "otp", otp: "123456", audience: error.audience, scope: error.scope })
  */
-export const verify = Effect.fn("verify")(function*(options: VerifyOptions) {
+export const verify = Effect.fn(Telemetry.SpanNames.mfaVerify)(function*(options: VerifyOptions) {
   const config = yield* Auth0Config
   const mfaToken = yield* MfaRules.checkMfaToken(options?.mfaToken)
   const params = yield* MfaRules.verifyParams(mfaToken, options)
@@ -254,4 +255,4 @@ export const verify = Effect.fn("verify")(function*(options: VerifyOptions) {
     expiresAt: set.expiresAt,
     ...(recoveryCode !== undefined ? { recoveryCode } : {})
   } satisfies VerifyResult
-})
+}, Telemetry.flow)

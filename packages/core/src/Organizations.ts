@@ -14,6 +14,7 @@ import type { StartInteractiveLoginOptions } from "./Login.js"
 import * as OrganizationRules from "./OrganizationRules.js"
 import type { SessionOrganization } from "./Session.js"
 import * as UserSession from "./UserSession.js"
+import * as Telemetry from "./Telemetry.js"
 
 /**
  * Login options from an invitation link (`https://app.example.com/login?invitation=...&organization=org_...`):
@@ -48,7 +49,7 @@ export const loginOptionsFromInvitation = <AppState = unknown>(
         organization: result.params.organization
       }
     }
-  })
+  }).pipe(Telemetry.flow, Effect.withSpan(Telemetry.SpanNames.organizationInvitation))
 
 /** The organization the current session was logged in to, if any (none without a session). */
 export const getOrganization = Effect.map(

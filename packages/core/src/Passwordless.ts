@@ -21,6 +21,7 @@ import * as AuthApi from "./internal/authApi.js"
 import { configuredScope } from "./internal/claims.js"
 import { epochSeconds } from "./internal/time.js"
 import { storeLoginSession } from "./internal/tokenSession.js"
+import * as Telemetry from "./Telemetry.js"
 
 /** The passwordless OTP grant (Auth0 extension grant). */
 export const PASSWORDLESS_OTP_GRANT = "http://auth0.com/oauth/grant-type/passwordless/otp"
@@ -118,7 +119,7 @@ const checkLanguage = (language: string | undefined) =>
  * (state, nonce, PKCE verifier) is stored first and its parameters travel in `authParams`, so
  * the link's callback is checked exactly as a login callback is.
  */
-export const startPasswordless = Effect.fn("startPasswordless")(function*(options: StartPasswordlessOptions) {
+export const startPasswordless = Effect.fn(Telemetry.SpanNames.passwordlessStart)(function*(options: StartPasswordlessOptions) {
   const config = yield* Auth0Config
   const to = yield* recipient(options as { connection: string; email?: string; phoneNumber?: string })
   yield* checkLanguage(options.language)
@@ -170,7 +171,7 @@ export const startPasswordless = Effect.fn("startPasswordless")(function*(option
     authenticate: true,
     headers
   })
-})
+}, Telemetry.flow)
 
 /**
  * Completes a code login: the passwordless OTP grant (`realm` the connection, `username` the
@@ -178,7 +179,7 @@ export const startPasswordless = Effect.fn("startPasswordless")(function*(option
  * answer, its ID token validated. A wrong or expired code fails with `TokenEndpointError`
  * (`invalid_grant`) and leaves any existing session as it was.
  */
-export const completePasswordless = Effect.fn("completePasswordless")(function*(options: CompletePasswordlessOptions) {
+export const completePasswordless = Effect.fn(Telemetry.SpanNames.passwordlessComplete)(function*(options: CompletePasswordlessOptions) {
   const config = yield* Auth0Config
   const to = yield* recipient(options as { connection: string; email?: string; phoneNumber?: string })
   const code = options.verificationCode
@@ -197,13 +198,13 @@ export const completePasswordless = Effect.fn("completePasswordless")(function*(
     ...(audience ? { audience } : {})
   }, "Passwordless login")
   yield* storeLoginSession(tokens, { audience, scope, nonce: undefined, now })
-})
+}, Telemetry.flow)
 
 /**
  * Completes a magic-link login from its callback URL: the same checks as
  * `completeInteractiveLogin` (state, provider error, `iss`, code exchange with PKCE, ID token
  * with the nonce), then the session.
  */
-export const completePasswordlessMagicLink = Effect.fn("completePasswordlessMagicLink")(function*(url: string | URL) {
+export const completePasswordlessMagicLink = Effect.fn(Telemetry.SpanNames.passwordlessMagicLink)(function*(url: string | URL) {
   return yield* Login.completeInteractiveLogin(url)
-})
+}, Telemetry.flow)

@@ -13,6 +13,7 @@ import { InvalidArgumentError, MissingRequiredArgumentError, MissingSessionError
 import * as Http from "./internal/http.js"
 import { StateStore } from "./StateStore.js"
 import * as TokenEndpoint from "./TokenEndpoint.js"
+import * as Telemetry from "./Telemetry.js"
 
 export interface RevokeRefreshTokenOptions {
   /** The refresh token to revoke; default the session's. */
@@ -35,7 +36,7 @@ const revocationEndpoint = Effect.gen(function*() {
  * for a token it does not know, RFC 7009 §2.2); an OAuth error answer is a `TokenEndpointError`.
  * Sent once, never retried; the token never appears in an error.
  */
-export const revoke = Effect.fn("revoke")(function*(token: string) {
+export const revoke = Effect.fn(Telemetry.SpanNames.revoke)(function*(token: string) {
   const config = yield* Auth0Config
   const url = yield* revocationEndpoint
   const { form, headers } = yield* TokenEndpoint.authenticate(config, { token, token_type_hint: "refresh_token" })
@@ -44,7 +45,7 @@ export const revoke = Effect.fn("revoke")(function*(token: string) {
   if (response.status < 200 || response.status >= 300) {
     return yield* TokenEndpoint.toTokenEndpointError(response, "Token revocation")
   }
-})
+}, Telemetry.flow)
 
 /**
  * Revokes a refresh token: `options.token`, or the session's. When the revoked token is the
@@ -52,7 +53,7 @@ export const revoke = Effect.fn("revoke")(function*(token: string) {
  * holds, until they expire; a later `getAccessToken` that needs a refresh fails with
  * `missing_refresh_token`). A failed revocation leaves the session as it was.
  */
-export const revokeRefreshToken = Effect.fn("revokeRefreshToken")(function*(options: RevokeRefreshTokenOptions = {}) {
+export const revokeRefreshToken = Effect.fn(Telemetry.SpanNames.revokeRefreshToken)(function*(options: RevokeRefreshTokenOptions = {}) {
   if (options.token !== undefined && options.token.length === 0) {
     return yield* new InvalidArgumentError({ argument: "token", message: "token must be a non-empty refresh token" })
   }
@@ -73,4 +74,4 @@ export const revokeRefreshToken = Effect.fn("revokeRefreshToken")(function*(opti
     const { refreshToken: _revoked, ...rest } = session
     yield* store.set(rest)
   }
-})
+}, Telemetry.flow)

@@ -40,6 +40,7 @@ import type { SessionBackend } from "./SessionBackend.js"
 import { type CookieJar, makeRequestJar, RequestCookies } from "./RequestCookies.js"
 import type { Session, UserClaims } from "./Session.js"
 import { StateStore } from "./StateStore.js"
+import type { TelemetryLayer } from "./Telemetry.js"
 import * as TokenExchangeFlow from "./TokenExchange.js"
 import * as TokenVaultFlow from "./TokenVault.js"
 import { TransactionStore } from "./TransactionStore.js"
@@ -71,6 +72,11 @@ export interface ServerClientOptions extends Auth0ClientOptions {
    * instances. Not needed with a stateful session store: its backend is used.
    */
   readonly coordinationBackend?: Layer.Layer<SessionBackend, StoreError | ConfigurationError> | undefined
+  /**
+   * Where spans, metrics and logs go (e.g. `openTelemetry({ tracerProvider, metricReader })` from
+   * `@auth0-effect/opentelemetry`). Without it, tracing is disabled and costs nothing.
+   */
+  readonly telemetry?: TelemetryLayer | undefined
 }
 
 /** How a runtime reads a request's cookies and writes the response's. */
@@ -117,7 +123,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
   readonly redirectUri: string | undefined
 
   constructor(options: ServerClientOptions, adapter: CookieAdapter<StoreOptions>) {
-    const { sessionStore, transactionStore, httpClient, coordinationBackend, ...input } = options
+    const { sessionStore, transactionStore, httpClient, coordinationBackend, telemetry, ...input } = options
     // Synchronous on purpose: every problem throws here, a malformed signing key included. The
     // key's WebCrypto import is async, so it runs once when the runtime is first built.
     const exit = Effect.runSyncExit(resolve(input))
@@ -130,7 +136,8 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
       RequestCoalescer.layer,
       coordinatorLayer({ coordination: coordinationBackend }),
       sessionStore ?? StateStore.cookie,
-      transactionStore ?? TransactionStore.cookie
+      transactionStore ?? TransactionStore.cookie,
+      telemetry ?? Layer.setTracerEnabled(false)
     ).pipe(Layer.provideMerge(Layer.merge(config, http)))
     this.#managed = ManagedRuntime.make(this.#layer)
     this.#adapter = adapter

@@ -13,6 +13,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { StoreError } from "./Errors.js"
 import type { SessionData } from "./Session.js"
+import * as Telemetry from "./Telemetry.js"
 
 export interface LogoutClaims {
   readonly sid?: string | undefined
@@ -60,7 +61,7 @@ export class SessionBackend extends Context.Tag("@auth0-effect/core/SessionBacke
   SessionBackendService
 >() {
   /** Sessions in this process's memory; expiry read from `Clock`. */
-  static readonly memory: Layer.Layer<SessionBackend> = Layer.sync(SessionBackend, () => makeMemoryBackend())
+  static readonly memory: Layer.Layer<SessionBackend> = Layer.sync(SessionBackend, () => Telemetry.instrumentStore("backend", makeMemoryBackend()))
 }
 
 /** Whether a session matches back-channel logout claims (OpenID Back-Channel Logout 1.0 §2.4). */

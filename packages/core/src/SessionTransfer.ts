@@ -15,6 +15,7 @@ import { Auth0Config, isLoopbackHost } from "./Auth0Config.js"
 import { InvalidArgumentError, InvalidResponseError, MissingRequiredArgumentError, MissingSessionError } from "./Errors.js"
 import { StateStore } from "./StateStore.js"
 import * as TokenEndpoint from "./TokenEndpoint.js"
+import * as Telemetry from "./Telemetry.js"
 
 export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
 /** The `issued_token_type` of a session transfer token. */
@@ -105,7 +106,7 @@ const checkOptions = (options: RequestSessionTransferTokenOptions) =>
  * plain access token must never travel in a URL. The session is neither read for anything else
  * nor changed.
  */
-export const requestSessionTransferToken = Effect.fn("requestSessionTransferToken")(function*(
+export const requestSessionTransferToken = Effect.fn(Telemetry.SpanNames.sessionTransfer)(function*(
   options: RequestSessionTransferTokenOptions
 ) {
   const config = yield* Auth0Config
@@ -144,7 +145,7 @@ export const requestSessionTransferToken = Effect.fn("requestSessionTransferToke
     ...(tokens.token_type !== undefined ? { tokenType: tokens.token_type } : {}),
     ...(tokens.scope !== undefined ? { scope: tokens.scope } : {})
   } satisfies SessionTransferTokenResult as SessionTransferTokenResult
-})
+}, Telemetry.flow)
 
 /**
  * The target application's login URL with `session_transfer_token` (and `organization`) added.

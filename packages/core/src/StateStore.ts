@@ -16,6 +16,7 @@ import { type LogoutClaims, SessionBackend, type SessionBackendService } from ".
 import type { SessionData } from "./Session.js"
 import { SessionCrypto } from "./SessionCrypto.js"
 import * as StatefulStateStore from "./StatefulStateStore.js"
+import * as Telemetry from "./Telemetry.js"
 
 export interface StateStoreService {
   /** The current session; a missing, expired, tampered or foreign cookie reads as `None`. */
@@ -69,7 +70,7 @@ export class StateStore extends Context.Tag("@auth0-effect/core/StateStore")<Sta
    */
   static readonly cookie: Layer.Layer<StateStore, never, Auth0Config> = Layer.effect(
     StateStore,
-    Effect.suspend(() => CookieStateStore.make)
+    Effect.map(Effect.suspend(() => CookieStateStore.make), (store) => Telemetry.instrumentStore("session", store))
   ).pipe(Layer.provide(SessionCrypto.layer))
 
   /**
@@ -79,7 +80,7 @@ export class StateStore extends Context.Tag("@auth0-effect/core/StateStore")<Sta
    */
   static readonly stateful: Layer.Layer<StateStore, never, Auth0Config | SessionBackend> = Layer.effect(
     StateStore,
-    Effect.suspend(() => StatefulStateStore.make)
+    Effect.map(Effect.suspend(() => StatefulStateStore.make), (store) => Telemetry.instrumentStore("session", store))
   ).pipe(Layer.provide(SessionCrypto.layer))
 
   /** Stateful over `SessionBackend.memory`: sessions in this process only (one instance, dev, tests). */

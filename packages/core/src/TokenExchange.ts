@@ -22,6 +22,7 @@ import * as Rules from "./TokenExchangeRules.js"
 import { configuredScope, userClaims } from "./internal/claims.js"
 import { epochSeconds } from "./internal/time.js"
 import * as TokenSets from "./TokenSets.js"
+import * as Telemetry from "./Telemetry.js"
 
 export interface CustomTokenExchangeOptions {
   /** The token to exchange; the tenant's Custom Token Exchange Action validates it. */
@@ -118,7 +119,7 @@ const exchange = (options: CustomTokenExchangeOptions, scope: string | undefined
   })
 
 /** Exchanges a token for Auth0 tokens and returns them; the session is not read or written. */
-export const customTokenExchange = Effect.fn("customTokenExchange")(function*(options: CustomTokenExchangeOptions) {
+export const customTokenExchange = Effect.fn(Telemetry.SpanNames.tokenExchange)(function*(options: CustomTokenExchangeOptions) {
   yield* checkOptions(options)
   const config = yield* Auth0Config
   const { tokens, claims, now } = yield* exchange(options, options.scope, options.audience ?? config.audience)
@@ -133,14 +134,14 @@ export const customTokenExchange = Effect.fn("customTokenExchange")(function*(op
     claims: claims === undefined ? undefined : userClaims(claims)
   }
   return result
-})
+}, Telemetry.flow)
 
 /**
  * Exchanges a token and stores the result as the session, as a login does: `openid` is always
  * asked for, the ID token is required and validated, and the access token must be for the
  * audience asked. An existing session is replaced only when everything succeeded.
  */
-export const loginWithCustomTokenExchange = Effect.fn("loginWithCustomTokenExchange")(function*(
+export const loginWithCustomTokenExchange = Effect.fn(Telemetry.SpanNames.tokenExchangeLogin)(function*(
   options: CustomTokenExchangeOptions
 ) {
   yield* checkOptions(options)
@@ -177,4 +178,4 @@ export const loginWithCustomTokenExchange = Effect.fn("loginWithCustomTokenExcha
   }
   yield* (yield* StateStore).set(session, { rotate: true })
   return { user }
-})
+}, Telemetry.flow)

@@ -19,6 +19,7 @@ import * as TokenSets from "./TokenSets.js"
 import { requireSession } from "./UserSession.js"
 import { useRefreshToken } from "./internal/refreshUse.js"
 import { epochSeconds } from "./internal/time.js"
+import * as Telemetry from "./Telemetry.js"
 
 /** The token-exchange grant of Token Vault. */
 export const GRANT_TYPE = "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token"
@@ -73,7 +74,7 @@ const sameTarget = (set: ConnectionTokenSet, connection: string, loginHint: stri
  * @example
  * const { accessToken } = yield* TokenVault.getAccessTokenForConnection({ connection: "google-oauth2" })
  */
-export const getAccessTokenForConnection = Effect.fn("getAccessTokenForConnection")(function*(
+export const getAccessTokenForConnection = Effect.fn(Telemetry.SpanNames.tokenVaultGet)(function*(
   options: GetAccessTokenForConnectionOptions
 ) {
   const config = yield* Auth0Config
@@ -85,6 +86,8 @@ export const getAccessTokenForConnection = Effect.fn("getAccessTokenForConnectio
   const cachedIn = (sets: ReadonlyArray<ConnectionTokenSet>, now: number) =>
     Option.fromNullable(sets.find((set) => sameTarget(set, connection, loginHint) && TokenSets.isFresh(set, now, leeway)))
   const cached = cachedIn(session.connectionTokenSets, nowSeconds)
+  yield* Telemetry.annotate({ [Telemetry.Attributes.connection]: connection })
+  yield* Telemetry.cacheLookup("connection", Option.isSome(cached))
   if (Option.isSome(cached)) return toResult(cached.value)
 
   const refreshToken = session.refreshToken
@@ -129,7 +132,7 @@ export const getAccessTokenForConnection = Effect.fn("getAccessTokenForConnectio
       }
   })
   return toResult(set)
-})
+}, Telemetry.flow)
 
 /** One Token Vault exchange of `refreshToken`. */
 const exchange = (refreshToken: string, connection: string, loginHint: string | undefined) =>

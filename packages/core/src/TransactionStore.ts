@@ -17,6 +17,7 @@ import type { StoreError } from "./Errors.js"
 import { type CookieJar, type CookieOptions, RequestCookies } from "./RequestCookies.js"
 import type { Transaction } from "./Session.js"
 import { SessionCrypto } from "./SessionCrypto.js"
+import * as Telemetry from "./Telemetry.js"
 
 export interface TransactionStoreService {
   readonly set: (transaction: Transaction) => Effect.Effect<void, StoreError, RequestCookies>
@@ -44,7 +45,7 @@ export class TransactionStore extends Context.Tag("@auth0-effect/core/Transactio
   static readonly cookie: Layer.Layer<TransactionStore, never, Auth0Config> = Layer.effect(
     TransactionStore,
     // Lazy: CookieTransactionStore imports this module's TTL, so it may still be loading here.
-    Effect.suspend(() => CookieTransactionStore.make)
+    Effect.map(Effect.suspend(() => CookieTransactionStore.make), (store) => Telemetry.instrumentStore("transaction", store))
   ).pipe(Layer.provide(SessionCrypto.layer))
 
   /**
@@ -53,7 +54,7 @@ export class TransactionStore extends Context.Tag("@auth0-effect/core/Transactio
    */
   static readonly memory: Layer.Layer<TransactionStore, never, Auth0Config> = Layer.effect(
     TransactionStore,
-    Effect.suspend(() => makeMemory())
+    Effect.map(Effect.suspend(() => makeMemory()), (store) => Telemetry.instrumentStore("transaction", store))
   )
 }
 

@@ -9,12 +9,16 @@ import { MissingSessionError } from "./Errors.js"
 import type { Session, SessionData, UserClaims } from "./Session.js"
 import { toPublic } from "./Session.js"
 import { StateStore } from "./StateStore.js"
+import * as Telemetry from "./Telemetry.js"
+
+const traced = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  effect.pipe(Telemetry.flow, Effect.withSpan(Telemetry.SpanNames.sessionGet))
 
 /** The logged-in user's claims, or `None` without a session. */
-export const getUser = Effect.flatMap(StateStore, (store) => Effect.map(store.get, Option.map((data) => data.user)))
+export const getUser = traced(Effect.flatMap(StateStore, (store) => Effect.map(store.get, Option.map((data) => data.user))))
 
 /** The session without the SDK's bookkeeping, or `None`. */
-export const getSession = Effect.flatMap(StateStore, (store) => Effect.map(store.get, Option.map(toPublic)))
+export const getSession = traced(Effect.flatMap(StateStore, (store) => Effect.map(store.get, Option.map(toPublic))))
 
 /** The stored session, failing with {@link MissingSessionError} when there is none. */
 export const requireSession = Effect.flatMap(StateStore, (store) =>
@@ -24,7 +28,7 @@ export const requireSession = Effect.flatMap(StateStore, (store) =>
       : Effect.fail(new MissingSessionError({ message: "The user is not logged in (no session)" }))))
 
 /** The session without the SDK's bookkeeping, failing with {@link MissingSessionError} without one. */
-export const requirePublicSession = Effect.map(requireSession, (data): Session => toPublic(data))
+export const requirePublicSession = traced(Effect.map(requireSession, (data): Session => toPublic(data)))
 
 /** The user's claims, failing with {@link MissingSessionError} when there is no session. */
-export const requireUser = Effect.map(requireSession, (data): UserClaims => data.user)
+export const requireUser = traced(Effect.map(requireSession, (data): UserClaims => data.user))

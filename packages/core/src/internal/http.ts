@@ -20,6 +20,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { InvalidResponseError, TransportError } from "../Errors.js"
+import * as Telemetry from "../Telemetry.js"
 import { sensitiveValues } from "./redact.js"
 
 export interface Response {
@@ -224,11 +225,21 @@ export const send = (
   const perAttempt = Duration.decode(timeout)
   const max = options.maxBodyBytes ?? MAX_BODY_BYTES
   const prepare = options.prepare
-  const attempt = prepare === undefined
-    ? once(request, perAttempt, max)
-    : Effect.flatMap(prepare(request), (prepared) => once(prepared, perAttempt, max))
-  if (request.method !== "GET") return attempt
-  return attempt.pipe(
+  // Each attempt is its own client span, numbered from 1 per run of the returned Effect.
+  let attempts = 0
+  const attempt = Effect.suspend(() =>
+    (prepare === undefined
+      ? once(request, perAttempt, max)
+      : Effect.flatMap(prepare(request), (prepared) => once(prepared, perAttempt, max))
+    ).pipe(Telemetry.httpAttempt(request.method, request.url, ++attempts))
+  )
+  if (request.method !== "GET") {
+    return Effect.suspend(() => {
+      attempts = 0
+      return attempt
+    })
+  }
+  const retried = attempt.pipe(
     Effect.flatMap((response) =>
       response.status >= 500 ? Effect.fail(new RetryableStatus(response)) : Effect.succeed(response)
     ),
@@ -238,6 +249,10 @@ export const send = (
       (error) => Effect.succeed(error.response)
     )
   )
+  return Effect.suspend(() => {
+    attempts = 0
+    return retried
+  })
 }
 
 /**

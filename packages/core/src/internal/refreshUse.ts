@@ -17,7 +17,9 @@
  *
  * @internal
  */
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import { StoreError } from "../Errors.js"
 import { RefreshCoordinator, type Rotation } from "../RefreshCoordinator.js"
@@ -25,6 +27,7 @@ import { RequestCoalescer } from "../RequestCoalescer.js"
 import type { RequestCookies } from "../RequestCookies.js"
 import type { SessionData, UserClaims } from "../Session.js"
 import { StateStore, type StateStoreService } from "../StateStore.js"
+import * as Telemetry from "../Telemetry.js"
 import { sha256Base64Url } from "./digest.js"
 import { epochSeconds } from "./time.js"
 
@@ -115,10 +118,11 @@ export const useRefreshToken = <Out, E, R>(
 
     const done = (used: Used<Out>): Step<Out> => ({ _tag: "Done", used })
     const hop = (token: string, spent: ReadonlyArray<string>) =>
-      Effect.flatMap(sha256Base64Url(token), (lockKey) =>
+      Effect.flatMap(Effect.zip(sha256Base64Url(token), Clock.currentTimeMillis), ([lockKey, asked]) =>
         coordinator.withLock(
           lockKey,
           Effect.gen(function*() {
+            yield* Telemetry.annotate({ [Telemetry.Attributes.lockWaited]: (yield* Clock.currentTimeMillis) - asked })
             const now = yield* epochSeconds
             const current = yield* store.get
             if (Option.isSome(current)) {
@@ -140,6 +144,7 @@ export const useRefreshToken = <Out, E, R>(
               // The session moved on to a token the ledger cannot tie to ours: use the session's.
               return { _tag: "Moved", refreshToken: stored.refreshToken } as Step<Out>
             }
+            yield* Metric.increment(Telemetry.refreshRequests)
             const grant = yield* use.send(token, stored)
             const rotated = grant.refreshToken !== undefined && grant.refreshToken !== token
             if (rotated) {
@@ -199,8 +204,16 @@ export const useRefreshToken = <Out, E, R>(
       })
     }).pipe(Effect.provide(context))
 
+    // Whether this caller's run went ahead, or it shared a concurrent caller's.
+    let ran = false
+    const traced = Effect.suspend(() => {
+      ran = true
+      return run
+    }).pipe(Effect.withSpan(Telemetry.SpanNames.refresh))
     const key = `${use.name}:${yield* sha256Base64Url(refreshToken)}`
-    const used = yield* coalescer.run(key, run)
+    const used = yield* coalescer.run(key, traced)
+    yield* Telemetry.annotate({ [Telemetry.Attributes.refresh]: ran ? "sent" : "coalesced" })
+    if (!ran) yield* Metric.increment(Telemetry.coalescedWaits)
     yield* apply(store, session, used, use)
     return used.value
   })
