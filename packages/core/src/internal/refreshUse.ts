@@ -202,14 +202,14 @@ export const useRefreshToken = <Out, E, R>(
         reason: "unavailable",
         message: `The refresh token was rotated more than ${MAX_HOPS} times while this request waited`
       })
-    }).pipe(Effect.provide(context))
+    }).pipe(Effect.withSpan(Telemetry.SpanNames.refresh), Effect.provide(context))
 
     // Whether this caller's run went ahead, or it shared a concurrent caller's.
     let ran = false
     const traced = Effect.suspend(() => {
       ran = true
       return run
-    }).pipe(Effect.withSpan(Telemetry.SpanNames.refresh))
+    })
     const key = `${use.name}:${yield* sha256Base64Url(refreshToken)}`
     const used = yield* coalescer.run(key, traced)
     yield* Telemetry.annotate({ [Telemetry.Attributes.refresh]: ran ? "sent" : "coalesced" })
