@@ -12,6 +12,7 @@ import { Bench } from "tinybench"
 import { behaviour, type Case, cases, setup } from "./Cases.js"
 import * as ColdStart from "./ColdStart.js"
 import { nodeRequest, setCookies } from "./Fixtures.js"
+import { measureTracing } from "./Tracing.js"
 
 const TIME_MS = Number(process.env["BENCH_TIME_MS"] ?? 3000)
 const COLD_RUNS = Number(process.env["BENCH_COLD_RUNS"] ?? 20)
@@ -96,6 +97,12 @@ const main = async () => {
   const started = performance.now()
   const load = loadavg()
   const ctx = await setup()
+  if (ONLY === "tracing") {
+    const section = await measureTracing(ctx, TIME_MS, ROUNDS)
+    await ctx.close()
+    process.stdout.write(`${machine(load)}\n\n${section}\n`)
+    return
+  }
   const all = cases(ctx).filter((item) => item.group.startsWith(ONLY))
   const discoveryBefore = ctx.server.requests()
 

@@ -99,7 +99,7 @@ describe("no secret in any span, metric or log line: every flow against a hostil
         const known = secrets(tenant)
         // The attack happened: credentials went out, failures were traced and logged.
         expect(known.length).toBeGreaterThan(20)
-        expect(failed).toBeGreaterThan(flows(tenant.origin).length * 3)
+        expect(failed).toBeGreaterThan(flows(tenant.origin).length * 2)
         expect(sinks.logExporter.getFinishedLogRecords().length).toBe(failed)
         expect(consoleLines.length).toBeGreaterThanOrEqual(failed)
         expect(sinks.exporter.getFinishedSpans().filter((s) => s.name === "auth0.http").length).toBeGreaterThan(50)
