@@ -236,10 +236,14 @@ try {
   const honoDev = manifestOf("hono").devDependencies
   const expressDev = manifestOf("express").devDependencies
   const fastifyDev = manifestOf("fastify").devDependencies
-  // The frameworks are peers of their packages; a TypeScript user of Express adds its types.
+  const otel = manifestOf("opentelemetry")
+  // The OpenTelemetry packages are peers of @auth0-effect/opentelemetry, at the versions we test.
+  const otelPeers = Object.keys(otel.peerDependencies).filter((name) => name !== "effect").map((name) => `${name}@${otel.devDependencies[name]}`)
+  // The frameworks (and OpenTelemetry) are peers of their packages; a TypeScript user of Express adds its types.
   const frameworks = [
     `hono@${honoDev.hono}`, `@hono/node-server@${honoDev["@hono/node-server"]}`,
-    `express@${expressDev.express}`, `@types/express@${expressDev["@types/express"]}`, `fastify@${fastifyDev.fastify}`
+    `express@${expressDev.express}`, `@types/express@${expressDev["@types/express"]}`, `fastify@${fastifyDev.fastify}`,
+    ...otelPeers
   ]
   const env = { SUBPATHS: JSON.stringify(subpaths) }
   const all = join(work, "all-npm")
