@@ -144,11 +144,19 @@ export const flow = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E,
 const counted = new WeakSet<object>()
 
 /** Records a token cache lookup: the counter for `kind` and `auth0.cache` on the span. */
-export const cacheLookup = (kind: "access_token" | "connection", hit: boolean): Effect.Effect<void> =>
-  Effect.zipRight(
-    Metric.increment(Metric.tagged(hit ? tokenCacheHits : tokenCacheMisses, Attributes.tokenKind, kind)),
-    Effect.annotateCurrentSpan({ [Attributes.cache]: hit ? "hit" : "miss", [Attributes.tokenKind]: kind })
-  )
+export const cacheLookup = (kind: "access_token" | "connection", hit: boolean): Effect.Effect<void> => cacheLookups[kind][hit ? "hit" : "miss"]
+
+// Built once: this runs on every cached token read.
+const cacheLookups = Object.fromEntries((["access_token", "connection"] as const).map((kind) => [
+  kind,
+  Object.fromEntries((["hit", "miss"] as const).map((result) => [
+    result,
+    Effect.zipRight(
+      Metric.increment(Metric.tagged(result === "hit" ? tokenCacheHits : tokenCacheMisses, Attributes.tokenKind, kind)),
+      Effect.annotateCurrentSpan({ [Attributes.cache]: result, [Attributes.tokenKind]: kind })
+    )
+  ]))
+])) as Record<"access_token" | "connection", Record<"hit" | "miss", Effect.Effect<void>>>
 
 /**
  * One HTTP attempt as a client span (`auth0.http`: method, host, path without query, attempt,
@@ -170,11 +178,13 @@ export const httpAttempt = (method: string, url: string, attempt: number) =>
     })
   )
 
-const storeCall = <A, E, R>(store: string, operation: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  effect.pipe(
-    Metric.trackDuration(Metric.tagged(Metric.tagged(storeLatency, Attributes.store, store), Attributes.storeOperation, operation)),
-    Effect.withSpan(SpanNames.store, { attributes: { [Attributes.store]: store, [Attributes.storeOperation]: operation } })
-  )
+/** The timing and span of one store operation, built once per operation (store reads run on every request). */
+const storeCall = (store: string, operation: string) => {
+  const timer = Metric.tagged(Metric.tagged(storeLatency, Attributes.store, store), Attributes.storeOperation, operation)
+  const span = { attributes: { [Attributes.store]: store, [Attributes.storeOperation]: operation } }
+  return <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    effect.pipe(Metric.trackDuration(timer), Effect.withSpan(SpanNames.store, span))
+}
 
 /**
  * `service` with each of its Effect-valued members and Effect-returning methods as an
@@ -185,11 +195,12 @@ export const instrumentStore = <S extends object>(store: string, service: S): S 
   const out: Record<string, unknown> = {}
   for (const [operation, member] of Object.entries(service)) {
     if (Effect.isEffect(member)) {
-      out[operation] = storeCall(store, operation, member)
+      out[operation] = storeCall(store, operation)(member)
     } else if (typeof member === "function") {
+      const measured = storeCall(store, operation)
       out[operation] = (...args: Array<unknown>) => {
         const result: unknown = (member as (...a: Array<unknown>) => unknown).apply(service, args)
-        return Effect.isEffect(result) ? storeCall(store, operation, result) : result
+        return Effect.isEffect(result) ? measured(result) : result
       }
     } else {
       out[operation] = member
