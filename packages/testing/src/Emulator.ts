@@ -787,7 +787,9 @@ const handle = async (
       return sendOAuthError(res, auth.status, auth.error, auth.description, auth.basic ? { "www-authenticate": 'Basic realm="auth0-emulator"' } : {})
     }
     const grantType = params.get("grant_type")
-    const ownGrant = grantType === "refresh_token" || grantType === TOKEN_VAULT_GRANT
+    // Grants the emulator answers itself verify the proof here (oidc-provider checks its own).
+    const ownGrant = grantType === "refresh_token" || grantType === TOKEN_VAULT_GRANT || isMfaGrant(grantType) ||
+      grantType === PASSWORDLESS_OTP_GRANT || grantType === TOKEN_EXCHANGE_GRANT || isSessionTransferRequest(state, params)
     const dpop = path === "/oauth/token" ? await checkTokenRequest(state.dpop, req, res, state.origin, path, ownGrant) : { jkt: undefined }
     if (dpop === undefined) return
     if (path === "/oauth/token" && grantType === "refresh_token") {
@@ -796,15 +798,15 @@ const handle = async (
     if (path === "/oauth/token" && grantType === TOKEN_VAULT_GRANT) {
       return handleTokenVaultGrant(state, provider, auth.client, params, res, dpop.jkt)
     }
-    if (path === "/oauth/token" && isMfaGrant(grantType)) return handleMfaGrant(state, key, auth.client, params, res)
+    if (path === "/oauth/token" && isMfaGrant(grantType)) return handleMfaGrant(state, key, auth.client, params, res, dpop.jkt)
     if (path === "/oauth/token" && grantType === "authorization_code" && (await codeGrantNeedsMfa(state, provider, auth.client.clientId, params, res))) return
     if (path === "/oauth/token" && grantType === PASSWORDLESS_OTP_GRANT) {
-      return handlePasswordlessGrant(state, key, auth.client, params, res)
+      return handlePasswordlessGrant(state, key, auth.client, params, res, dpop.jkt)
     }
     if (path === "/oauth/token" && isSessionTransferRequest(state, params)) {
       return handleSessionTransferGrant(state, key, auth.client, params, res)
     }
-    if (path === "/oauth/token" && grantType === TOKEN_EXCHANGE_GRANT) return handleTokenExchangeGrant(state, key, auth.client, params, res)
+    if (path === "/oauth/token" && grantType === TOKEN_EXCHANGE_GRANT) return handleTokenExchangeGrant(state, key, auth.client, params, res, dpop.jkt)
     if (path === "/oauth/token" && grantType === CIBA_GRANT && interceptCibaPoll(state, params, res)) return
     if (path === "/oauth/par") withOfflineAccessPrompt(params)
     if (path === "/oauth/par") withoutLinkingAudience(params)

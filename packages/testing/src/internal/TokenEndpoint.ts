@@ -9,6 +9,7 @@ import type { RefreshGrant, ResolvedClient, State } from "./State.js"
 import { identitiesOf } from "./AccountLinking.js"
 import { organizationClaims } from "./Organizations.js"
 import { familyOf, presentRotated } from "./RefreshFamilies.js"
+import { boundClaims, tokenTypeFor } from "./Binding.js"
 
 export const TOKEN_VAULT_GRANT = "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token"
 export const REFRESH_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:refresh_token"
@@ -193,7 +194,7 @@ export const handleRefreshGrant = async (
         exp,
         jti: randomId(16),
         // Bound to the proof's key (RFC 9449 §6.1).
-        ...(jkt !== undefined ? { cnf: { jkt } } : {})
+        ...boundClaims(jkt)
       },
       "at+jwt"
     )
@@ -216,7 +217,7 @@ export const handleRefreshGrant = async (
     access_token: accessToken,
     scope,
     expires_in: state.accessTokenTtl,
-    token_type: jkt !== undefined ? "DPoP" : "Bearer"
+    token_type: tokenTypeFor(jkt)
   }
   if (oidcScopes.includes("openid")) {
     body["id_token"] = await signJwt(key, {
@@ -290,7 +291,7 @@ export const handleTokenVaultGrant = async (
   })
   sendJson(res, 200, {
     access_token: token,
-    token_type: jkt !== undefined ? "DPoP" : "Bearer",
+    token_type: tokenTypeFor(jkt),
     expires_in: ttl,
     scope: account.scopes.join(" "),
     issued_token_type: FEDERATED_TOKEN_TYPE
