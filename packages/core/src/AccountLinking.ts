@@ -216,7 +216,7 @@ const complete = (action: AccountLinkingRules.Action, url: string | URL) =>
       idToken: tokens.id_token,
       user: { ...session.value.user, ...userClaims(claims) }
     })
-    return { appState: transaction.appState }
+    return { appState: transaction.appState, connection: transaction.connection }
   })
 
 /**
@@ -228,7 +228,7 @@ export const startLinkUser = Effect.fn("startLinkUser")(function*(options: Start
   return yield* start("link", options)
 })
 
-/** Completes {@link startLinkUser} from the callback URL; returns the `appState` it was started with. */
+/** Completes {@link startLinkUser} from the callback URL; returns the `appState` it was started with and the `connection`. */
 export const completeLinkUser = Effect.fn("completeLinkUser")(function*(url: string | URL) {
   return yield* complete("link", url)
 })
@@ -238,7 +238,7 @@ export const startUnlinkUser = Effect.fn("startUnlinkUser")(function*(options: S
   return yield* start("unlink", options)
 })
 
-/** Completes {@link startUnlinkUser} from the callback URL; returns the `appState` it was started with. */
+/** Completes {@link startUnlinkUser} from the callback URL; returns the `appState` it was started with and the `connection`. */
 export const completeUnlinkUser = Effect.fn("completeUnlinkUser")(function*(url: string | URL) {
   return yield* complete("unlink", url)
 })
