@@ -234,6 +234,11 @@ export class MfaRequiredError extends TaggedAuth0Error("MfaRequiredError")<{
   /** The API the failed request was for (`"default"` when none). */
   readonly audience: string
   readonly scope: string
+  /**
+   * When a login's code exchange asked for MFA: the `appState` the login was started with (its
+   * transaction is spent). Carry it to your MFA page and use it once `verify` has started the session.
+   */
+  readonly appState?: unknown
 }> {
   // A private field: no rendering (toJSON, JSON.stringify, util.inspect even with showHidden) can reach it.
   readonly #mfaToken: string
@@ -248,6 +253,7 @@ export class MfaRequiredError extends TaggedAuth0Error("MfaRequiredError")<{
     readonly mfaRequirements: MfaRequirements | undefined
     readonly audience: string
     readonly scope: string
+    readonly appState?: unknown
     readonly mfaToken: string
     readonly cause?: unknown
   }) {

@@ -217,8 +217,8 @@ export const completeInteractiveLogin = Effect.fn("completeInteractiveLogin")(fu
     redirect_uri: transaction.redirectUri,
     code_verifier: transaction.codeVerifier
   }, "Code exchange").pipe(
-    // The API's policy asks for MFA: MfaRequiredError, and no session is stored.
-    MfaApi.detectMfaRequired({ audience: transaction.audience ?? DEFAULT_AUDIENCE, scope: transaction.scope })
+    // The API's policy asks for MFA: MfaRequiredError (with the login's appState), and no session is stored.
+    MfaApi.detectMfaRequired({ audience: transaction.audience ?? DEFAULT_AUDIENCE, scope: transaction.scope, appState: transaction.appState })
   )
   if (tokens.id_token === undefined) {
     return yield* new InvalidResponseError({ status: 200, message: "The token response has no id_token (was openid requested?)" })
