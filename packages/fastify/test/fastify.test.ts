@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import Fastify, { type FastifyInstance } from "fastify"
 import { Auth0Error, auth0Plugin, requireAuth } from "../src/index.js"
-import { GOOGLE_SCOPES, logIn, makeBrowser, type Peers, startPeers, USER } from "./support.js"
+import { GOOGLE_SCOPES, logIn, makeBrowser, type Peers, startPeers, USER } from "../../express/test/support.js"
 
 let peers: Peers
 let app: FastifyInstance
