@@ -47,7 +47,7 @@ const DELETE = Symbol("delete")
 const mutate = (value: unknown, path: ReadonlyArray<string | number>, replacement: unknown, extraKey: string | undefined): unknown => {
   if (path.length === 0) return replacement === DELETE ? undefined : replacement
   const [head, ...rest] = path
-  const copy: Record<string | number, unknown> = Array.isArray(value) ? [...value] : { ...(value as object) }
+  const copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<string | number, unknown>
   if (rest.length === 0 && replacement === DELETE) delete copy[head!]
   else copy[head!] = mutate(copy[head!], rest, replacement, undefined)
   if (rest.length === 0 && extraKey !== undefined && !Array.isArray(copy)) copy[extraKey] = replacement === DELETE ? 1 : replacement
