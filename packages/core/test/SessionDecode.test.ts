@@ -4,6 +4,7 @@
  * claims); every session a flow stores is accepted; anything else is left to the Schema.
  */
 import { describe, expect, it } from "@effect/vitest"
+import * as Arbitrary from "effect/Arbitrary"
 import * as FastCheck from "effect/FastCheck"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -109,5 +110,25 @@ describe("the plain session decode", () => {
     ]) {
       expect(decodeSession(input)).toBeUndefined()
     }
+  })
+})
+
+describe("plain session decode against the Schema's own Arbitrary", () => {
+  // Generated from SessionData itself: a field added to the Schema shows up here, so the plain
+  // decode cannot silently drop it (it would accept and build a value without the new field).
+  it("property: whatever the plain decode accepts of the Schema's values, the Schema decodes to the same value", () => {
+    const encode = Schema.encodeSync(SessionData)
+    let accepted = 0
+    FastCheck.assert(
+      FastCheck.property(Arbitrary.make(SessionData), (session) => {
+        const input: unknown = JSON.parse(JSON.stringify(encode(session)))
+        const fast = decodeSession(input)
+        if (fast === undefined) return
+        accepted++
+        expect(Option.some(fast)).toEqual(schemaDecode(input))
+      }),
+      { numRuns: 300 }
+    )
+    expect(accepted).toBeGreaterThan(30)
   })
 })
