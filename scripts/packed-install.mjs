@@ -3,8 +3,11 @@
 // install the tarballs. Run after the build (`npm run build`); needs the npm registry.
 //   0. Each packed package.json is fit for a registry: no workspace-only `@auth0-effect/source`
 //      export condition or `workspace:` range left (pnpm applies `publishConfig.exports`), and
-//      license, description, repository, engines, types, files, sideEffects set; every export
-//      target and a README.md are in the tarball, the build info is not.
+//      description, engines.node, types, files, sideEffects set, license "MIT", repository.url
+//      set and repository.directory its folder; every export target, a README.md and the root's
+//      LICENSE (the same text) are in the tarball, the build info is not. pnpm packs the
+//      workspace root's LICENSE into a package that has none of its own, as it applies
+//      `publishConfig.exports`: publish with pnpm, which this check runs.
 // For the lowest and the latest supported effect 3.x (the peer range in packages/core/package.json):
 //   1. type-checks an app that merges its own Layer with ours (strict, our .d.ts files checked too),
 //   2. runs that app and logs a user in against the emulator (one effect copy at runtime),
@@ -18,7 +21,8 @@
 //   5. the same node_modules, run on Deno (its package.json/node_modules resolution),
 //   6. installed with `bun install`, run on Bun (Bun.serve).
 //
-// Usage: node scripts/packed-install.mjs [effect@x.y.z,@effect/platform@a.b.c ...]
+// Usage: node scripts/packed-install.mjs [--fitness-only] [effect@x.y.z,@effect/platform@a.b.c ...]
+// (--fitness-only: pack and run step 0 only; no registry needed.)
 import { execFileSync, spawn } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs"
 import { createServer } from "node:net"
@@ -32,9 +36,11 @@ const PUBLISHED = readdirSync(join(root, "packages")).filter((dir) => {
   const manifest = join(root, "packages", dir, "package.json")
   return existsSync(manifest) && JSON.parse(readFileSync(manifest, "utf8")).private !== true
 })
+const FITNESS_ONLY = process.argv.includes("--fitness-only")
+const matrixArgs = process.argv.slice(2).filter((arg) => arg !== "--fitness-only")
 // The tested ends of the peer range: keep in step with peerDependencies in packages/*/package.json.
-const MATRIX = process.argv.length > 2
-  ? process.argv.slice(2).map((spec) => spec.split(","))
+const MATRIX = matrixArgs.length > 0
+  ? matrixArgs.map((spec) => spec.split(","))
   : [
     ["effect@3.19.13", "@effect/platform@0.94.0"],
     ["effect@3.22.4", "@effect/platform@0.97.2"]
@@ -65,13 +71,15 @@ const BUN = join(root, "packages", "bun", "node_modules", "bun", "bin", "bun.exe
 const DENO = join(root, "packages", "deno", "node_modules", "deno", "deno")
 for (const binary of [BUN, DENO]) if (!existsSync(binary)) throw new Error(`${binary} is missing: run pnpm install`)
 
-/** The packed package.json, and the tarball's file list (paths without `package/`). */
+/** The packed package.json, the tarball's file list (paths without `package/`), and a packed file's text. */
 const packed = (pkg) => {
   const file = tarball(pkg)
   const manifest = JSON.parse(run("tar", ["-xzf", file, "-O", "package/package.json"], tarballs))
   const files = new Set(run("tar", ["-tzf", file], tarballs).trim().split("\n").map((f) => f.replace(/^package\//, "")))
-  return { manifest, files }
+  const text = (path) => run("tar", ["-xzf", file, "-O", `package/${path}`], tarballs)
+  return { manifest, files, text }
 }
+const LICENSE = readFileSync(join(root, "LICENSE"), "utf8")
 
 /** Export targets of an exports map entry (strings under any condition), `null` entries skipped. */
 const targetsOf = (entry) =>
@@ -79,7 +87,7 @@ const targetsOf = (entry) =>
 
 /** What is unfit for a registry in a packed package, as a list of problems. */
 const registryProblems = (pkg) => {
-  const { manifest, files } = packed(pkg)
+  const { manifest, files, text: packedText } = packed(pkg)
   const text = JSON.stringify(manifest)
   const problems = []
   if (text.includes("@auth0-effect/source")) problems.push("the @auth0-effect/source export condition leaks (set publishConfig.exports)")
@@ -89,7 +97,14 @@ const registryProblems = (pkg) => {
   }
   if (manifest.engines?.node === undefined) problems.push("no engines.node")
   if (manifest.sideEffects === undefined) problems.push(`no "sideEffects"`)
+  if (manifest.license !== "MIT") problems.push(`license is ${JSON.stringify(manifest.license)}, not "MIT"`)
+  if (typeof manifest.repository?.url !== "string" || manifest.repository.url === "") problems.push("no repository.url")
+  if (manifest.repository?.directory !== `packages/${pkg}`) {
+    problems.push(`repository.directory is ${JSON.stringify(manifest.repository?.directory)}, not "packages/${pkg}"`)
+  }
   if (!files.has("README.md")) problems.push("no README.md in the tarball")
+  if (!files.has("LICENSE")) problems.push("no LICENSE in the tarball")
+  else if (packedText("LICENSE") !== LICENSE) problems.push("the packed LICENSE is not the root's LICENSE")
   for (const file of files) if (file.endsWith(".tsbuildinfo")) problems.push(`${file} is packed`)
   for (const [key, entry] of Object.entries(manifest.exports ?? {})) {
     if (key.includes("*")) continue
@@ -118,6 +133,10 @@ const subpathsOf = (pkg) => {
 const unfit = PUBLISHED.flatMap((pkg) => registryProblems(pkg).map((problem) => `${manifestOf(pkg).name}: ${problem}`))
 if (unfit.length > 0) throw new Error(`packed packages unfit for a registry:\n  ${unfit.join("\n  ")}`)
 console.log(`ok: ${PUBLISHED.length} packed packages fit for a registry (${PUBLISHED.join(", ")})`)
+if (FITNESS_ONLY) {
+  rmSync(work, { recursive: true, force: true })
+  process.exit(0)
+}
 
 const freePort = () =>
   new Promise((done, fail) => {

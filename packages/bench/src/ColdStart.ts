@@ -1,7 +1,9 @@
 /**
  * Cold start: wall time of a fresh `node` process that imports an SDK and constructs a client
  * (and, in a second pair, also reads one session cookie: the first request of a serverless
- * instance). Variants run interleaved, in a new random order each round, so drift in machine load
+ * instance). Ours is measured on each entry: `@auth0-effect/node` (the default, prebuilt bundle),
+ * `@auth0-effect/node/effect` (the compiled modules on the app's own effect), and an app's own
+ * esbuild bundle of the latter. Variants run interleaved, in a new random order each round, so drift in machine load
  * spreads over all of them; we report the median and p90, hyperfine-style.
  */
 import { spawnSync } from "node:child_process"
@@ -83,7 +85,8 @@ export const buildBundles = async (): Promise<Bundles | undefined> => {
     return outfile.href
   }
   return {
-    ours: await bundle("ours", `export { ServerClient } from "@auth0-effect/node"`),
+    // An app bundling itself on the Effect entry (one copy of effect, the app's), as the reference is bundled.
+    ours: await bundle("ours", `export { ServerClient } from "@auth0-effect/node/effect"`),
     reference: await bundle(
       "reference",
       `export { ServerClient, StatelessStateStore, CookieTransactionStore } from "@auth0/auth0-server-js"`
@@ -104,8 +107,14 @@ ${referenceConstruct}
 console.log("ok", typeof client.getSession)`
   },
   {
-    label: "ours: import + new ServerClient",
+    label: "ours, @auth0-effect/node (default, prebuilt): import + new ServerClient",
     script: `const { ServerClient } = await import("@auth0-effect/node")
+const client = new ServerClient(${oursOptions})
+console.log("ok", typeof client.getSession)`
+  },
+  {
+    label: "ours, @auth0-effect/node/effect (unbundled): import + new ServerClient",
+    script: `const { ServerClient } = await import("@auth0-effect/node/effect")
 const client = new ServerClient(${oursOptions})
 console.log("ok", typeof client.getSession)`
   },
@@ -119,7 +128,7 @@ const user = await client.getUser({ cookies })
 console.log("ok", user?.sub)`
   },
   {
-    label: "ours: import + construct + first getUser",
+    label: "ours, @auth0-effect/node: import + construct + first getUser",
     env: { BENCH_COOKIE: cookies.ours },
     script: `const { ServerClient } = await import("@auth0-effect/node")
 const { IncomingMessage, ServerResponse } = await import("node:http")
@@ -139,7 +148,7 @@ ${referenceConstruct}
 console.log("ok", typeof client.getSession)`
       },
       {
-        label: "ours, esbuild bundle: import + new ServerClient",
+        label: "ours, esbuild bundle of /effect: import + new ServerClient",
         script: `const { ServerClient } = await import(${JSON.stringify(bundles.ours)})
 const client = new ServerClient(${oursOptions})
 console.log("ok", typeof client.getSession)`

@@ -217,7 +217,7 @@ const complete = (action: AccountLinkingRules.Action, url: string | URL) =>
       idToken: tokens.id_token,
       user: { ...session.value.user, ...userClaims(claims) }
     })
-    return { appState: transaction.appState }
+    return { appState: transaction.appState, connection: transaction.connection }
   })
 
 /**
@@ -229,7 +229,7 @@ export const startLinkUser = Effect.fn(Telemetry.SpanNames.linkStart)(function*(
   return yield* start("link", options)
 }, Telemetry.flow)
 
-/** Completes {@link startLinkUser} from the callback URL; returns the `appState` it was started with. */
+/** Completes {@link startLinkUser} from the callback URL; returns the `appState` it was started with and the `connection`. */
 export const completeLinkUser = Effect.fn(Telemetry.SpanNames.linkComplete)(function*(url: string | URL) {
   return yield* complete("link", url)
 }, Telemetry.flow)
@@ -239,7 +239,7 @@ export const startUnlinkUser = Effect.fn(Telemetry.SpanNames.unlinkStart)(functi
   return yield* start("unlink", options)
 }, Telemetry.flow)
 
-/** Completes {@link startUnlinkUser} from the callback URL; returns the `appState` it was started with. */
+/** Completes {@link startUnlinkUser} from the callback URL; returns the `appState` it was started with and the `connection`. */
 export const completeUnlinkUser = Effect.fn(Telemetry.SpanNames.unlinkComplete)(function*(url: string | URL) {
   return yield* complete("unlink", url)
 }, Telemetry.flow)

@@ -43,9 +43,20 @@ export const providerError = (callback: CallbackParams, flow: string): Authoriza
   const error = callback.get("error")
   if (error === undefined) return undefined
   const description = callback.get("error_description")
+  const shownDescription = description === undefined || description === "" ? undefined : quotable(description)
   return new AuthorizationError({
     error,
     errorDescription: description,
-    message: `${flow} failed: ${error}${description ? ` (${description})` : ""}`
+    message: `${flow} failed: ${quotable(error)}${shownDescription !== undefined ? ` (${shownDescription})` : ""}`
   })
 }
+
+/** RFC 6749 §4.1.2.1: `error` and `error_description` are printable ASCII without `"` and `\`. */
+const RFC6749_TEXT = /^[\x20-\x21\x23-\x5B\x5D-\x7E]{1,256}$/
+
+/**
+ * A callback value as the error's message may quote it: anyone can send a callback URL, so a value
+ * outside RFC 6749's character set (line breaks that forge log lines, control characters) or over
+ * 256 characters is not quoted. The error's `error` and `errorDescription` fields keep it as sent.
+ */
+export const quotable = (value: string): string => (RFC6749_TEXT.test(value) ? value : "(not shown: not RFC 6749 text)")

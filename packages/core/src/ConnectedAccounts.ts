@@ -22,6 +22,7 @@ import {
   MissingRequiredArgumentError,
   MissingTransactionError
 } from "./Errors.js"
+import { completeLinkUser, completeUnlinkUser } from "./AccountLinking.js"
 import { checkAppState, completeInteractiveLogin } from "./Login.js"
 import { missingTransactionMessage } from "./internal/hints.js"
 import * as MyAccountApi from "./MyAccountApi.js"
@@ -95,10 +96,11 @@ export interface ListConnectionsOptions {
   readonly from?: string | undefined
 }
 
-/** What `handleCallback` did: a login or a connect. */
+/** What `handleCallback` did: a login, a connect, or an account link or unlink. */
 export type CallbackResult =
   | { readonly _tag: "Login"; readonly appState: unknown }
   | ({ readonly _tag: "Connect" } & CompletedConnectAccount)
+  | { readonly _tag: "Link" | "Unlink"; readonly appState: unknown; readonly connection: string }
 
 const toAccount = (account: MyAccountApi.ConnectedAccount): ConnectedAccount => ({
   id: account.id,
@@ -259,11 +261,12 @@ export const completeConnectAccount = Effect.fn(Telemetry.SpanNames.connectCompl
 }, Telemetry.flow)
 
 /**
- * One callback route for logins and connects: `connect_code` completes a connect, `code`
- * completes a login, and an `error` goes to whichever flow its `state` belongs to (a connect
- * when the state is unknown).
+ * One callback route for logins, connects and account links: `connect_code` completes a connect;
+ * a `state` whose transaction is a link or an unlink completes that (`completeLinkUser` /
+ * `completeUnlinkUser`); otherwise `code` completes a login, and an `error` goes to whichever
+ * flow its `state` belongs to (a connect when the state is unknown).
  *
- * @throws every error of `completeInteractiveLogin` and of `completeConnectAccount`
+ * @throws every error of `completeInteractiveLogin`, `completeConnectAccount` and `completeLinkUser`
  * @example
  * const result = yield* ConnectedAccounts.handleCallback(request.url)
  * if (result._tag === "Connect") console.log(`linked ${result.connection}`)
@@ -274,12 +277,15 @@ export const handleCallback = Effect.fn(Telemetry.SpanNames.callback)(function*(
     const account = yield* completeConnectAccount(url)
     return { _tag: "Connect", ...account } as CallbackResult
   }
-  let isLogin = callback.has("code")
   const state = callback.get("state")
-  if (!isLogin && callback.has("error") && state !== undefined) {
-    const found = yield* (yield* TransactionStore).get(state)
-    isLogin = Option.isSome(found) && found.value.kind === "login"
+  // The transaction says which flow this state started; a link's callback also carries a code.
+  const found = state === undefined ? Option.none() : yield* (yield* TransactionStore).get(state)
+  if (Option.isSome(found) && found.value.kind === "link") {
+    const action = found.value.action
+    const linked = action === "link" ? yield* completeLinkUser(url) : yield* completeUnlinkUser(url)
+    return { _tag: action === "link" ? "Link" : "Unlink", ...linked } as CallbackResult
   }
+  const isLogin = callback.has("code") || (callback.has("error") && Option.isSome(found) && found.value.kind === "login")
   if (isLogin) {
     const { appState } = yield* completeInteractiveLogin(url)
     return { _tag: "Login", appState } as CallbackResult

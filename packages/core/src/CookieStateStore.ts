@@ -33,6 +33,7 @@ import * as CookieChunks from "./CookieChunks.js"
 import * as CookieNames from "./CookieNames.js"
 import { BackchannelLogoutError, StoreError } from "./Errors.js"
 import * as BeforeSessionSaved from "./internal/beforeSessionSaved.js"
+import * as SessionDecode from "./internal/sessionDecode.js"
 import * as SessionPacking from "./internal/sessionPacking.js"
 import { type CookieJar, type CookieOptions, RequestCookies } from "./RequestCookies.js"
 import { SessionData } from "./Session.js"
@@ -164,7 +165,12 @@ export const writeChunked = (
 export const isTampered = (jar: CookieJar, name: string): boolean =>
   CookieChunks.isTampered(name, (n) => jar.get(n) !== undefined, jar.duplicated)
 
-const decodeSession = Schema.decodeUnknownOption(SessionData)
+const schemaDecode = Schema.decodeUnknownOption(SessionData)
+/** The Schema decode, through the plain check of `internal/sessionDecode` when that is sure (it is for every session we write). */
+const decodeSession = (input: unknown): Option.Option<SessionData> => {
+  const fast = SessionDecode.decodeSession(input)
+  return fast !== undefined ? Option.some(fast) : schemaDecode(input)
+}
 const encodeSession = Schema.encode(SessionData)
 
 /** The cookie store's service; needs `Auth0Config` and `SessionCrypto`. `StateStore.cookie` provides the crypto. */

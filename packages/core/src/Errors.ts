@@ -6,14 +6,34 @@
  */
 import * as Data from "effect/Data"
 
+/** Marks an instance of {@link Auth0Error} made by any copy of this module (a bundle carries its own). */
+const BRAND: unique symbol = Symbol.for("@auth0-effect/core/Auth0Error")
+/** The tag a tagged class stands for, read by `instanceof`. */
+const TAG: unique symbol = Symbol.for("@auth0-effect/core/Auth0Error/tag")
+
 /** Base of every error this SDK raises. Abstract: construct one of the tagged subclasses. */
 export abstract class Auth0Error extends Data.Error<{ readonly message: string; readonly cause?: unknown }> {
   abstract readonly _tag: string
+
+  /**
+   * `instanceof` across copies of this package: the prebuilt `@auth0-effect/node` carries its own
+   * copy of this module, and an app may also import `@auth0-effect/core/Errors` (or a store's
+   * layer may fail with that copy's error). An error of either copy is an instance of the
+   * classes of both: `Auth0Error` matches every one, a tagged class the errors with its `_tag`.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true
+    if (typeof value !== "object" || value === null || (value as { readonly [BRAND]?: unknown })[BRAND] !== true) return false
+    const tag = (this as { readonly [TAG]?: string })[TAG]
+    return tag === undefined || (value as { readonly _tag?: unknown })._tag === tag
+  }
 }
+Object.defineProperty(Auth0Error.prototype, BRAND, { value: true })
 
 /** Builds a tagged subclass of {@link Auth0Error}; `name` and `_tag` are the tag. */
 export const TaggedAuth0Error = <const Tag extends string>(tag: Tag) => {
   class Tagged extends Auth0Error {
+    static readonly [TAG] = tag
     override readonly _tag: Tag = tag
   }
   Tagged.prototype.name = tag
@@ -234,6 +254,11 @@ export class MfaRequiredError extends TaggedAuth0Error("MfaRequiredError")<{
   /** The API the failed request was for (`"default"` when none). */
   readonly audience: string
   readonly scope: string
+  /**
+   * When a login's code exchange asked for MFA: the `appState` the login was started with (its
+   * transaction is spent). Carry it to your MFA page and use it once `verify` has started the session.
+   */
+  readonly appState?: unknown
 }> {
   // A private field: no rendering (toJSON, JSON.stringify, util.inspect even with showHidden) can reach it.
   readonly #mfaToken: string
@@ -248,6 +273,7 @@ export class MfaRequiredError extends TaggedAuth0Error("MfaRequiredError")<{
     readonly mfaRequirements: MfaRequirements | undefined
     readonly audience: string
     readonly scope: string
+    readonly appState?: unknown
     readonly mfaToken: string
     readonly cause?: unknown
   }) {

@@ -9,29 +9,23 @@ import * as Option from "effect/Option"
 import { Auth0Config } from "./Auth0Config.js"
 import { AuthorizationServer } from "./AuthorizationServer.js"
 import {
-  AccessTokenError,
   InvalidArgumentError,
-  InvalidResponseError,
   MissingRequiredArgumentError,
   MissingTransactionError
 } from "./Errors.js"
-import * as IdToken from "./IdToken.js"
 import * as MfaApi from "./MfaApi.js"
 import * as OrganizationRules from "./OrganizationRules.js"
 import * as Pkce from "./Pkce.js"
 import * as Randomness from "./Randomness.js"
-import type { SessionData } from "./Session.js"
 import * as Scopes from "./Scopes.js"
-import { StateStore } from "./StateStore.js"
 import * as TokenEndpoint from "./TokenEndpoint.js"
 import { TransactionStore } from "./TransactionStore.js"
 import * as CallbackUrl from "./CallbackUrl.js"
-import { configuredScope, userClaims } from "./internal/claims.js"
-import * as AccessTokenAudience from "./AccessTokenAudience.js"
+import { configuredScope } from "./internal/claims.js"
 import { epochSeconds } from "./internal/time.js"
 import { authorizeUrl } from "./internal/authorizeUrl.js"
 import * as DpopSend from "./internal/dpopSend.js"
-import * as TokenSets from "./TokenSets.js"
+import { DEFAULT_AUDIENCE, storeLoginSession } from "./internal/tokenSession.js"
 import { missingTransactionMessage } from "./internal/hints.js"
 import * as Telemetry from "./Telemetry.js"
 
@@ -84,7 +78,7 @@ export const checkAppState = (appState: unknown): Effect.Effect<void, InvalidArg
   })
 
 /** The audience key under which a token set without an explicit audience is stored. */
-export const DEFAULT_AUDIENCE = "default"
+export { DEFAULT_AUDIENCE }
 
 /**
  * Starts a login: creates state, nonce and a PKCE verifier, stores them in a transaction keyed
@@ -208,8 +202,6 @@ export const completeInteractiveLogin = Effect.fn(Telemetry.SpanNames.loginCallb
     return yield* new MissingRequiredArgumentError({ argument: "code", message: "The callback URL has no code parameter" })
   }
 
-  const server = yield* AuthorizationServer
-  const metadata = yield* server.metadata
   // expires_in counts from the answer; from before the request the stored expiry never passes exp.
   const now = yield* epochSeconds
   const tokens = yield* TokenEndpoint.request({
@@ -218,48 +210,16 @@ export const completeInteractiveLogin = Effect.fn(Telemetry.SpanNames.loginCallb
     redirect_uri: transaction.redirectUri,
     code_verifier: transaction.codeVerifier
   }, "Code exchange").pipe(
-    // The API's policy asks for MFA: MfaRequiredError, and no session is stored.
-    MfaApi.detectMfaRequired({ audience: transaction.audience ?? DEFAULT_AUDIENCE, scope: transaction.scope })
+    // The API's policy asks for MFA: MfaRequiredError (with the login's appState), and no session is stored.
+    MfaApi.detectMfaRequired({ audience: transaction.audience ?? DEFAULT_AUDIENCE, scope: transaction.scope, appState: transaction.appState })
   )
-  if (tokens.id_token === undefined) {
-    return yield* new InvalidResponseError({ status: 200, message: "The token response has no id_token (was openid requested?)" })
-  }
-  const claims = yield* IdToken.validate(tokens.id_token, server.keyFor, {
-    issuer: config.issuer,
-    clientId: config.clientId,
+  yield* storeLoginSession(tokens, {
+    audience: transaction.audience,
+    scope: transaction.scope,
     nonce: transaction.nonce,
     now,
-    toleranceSeconds: config.options.clockToleranceSeconds,
     maxAge: transaction.maxAge,
-    advertisedAlgorithms: metadata.id_token_signing_alg_values_supported,
     organization: transaction.organization
   })
-  const organization = OrganizationRules.fromClaims(claims)
-  const audience = transaction.audience ?? DEFAULT_AUDIENCE
-  if (transaction.audience !== undefined && !AccessTokenAudience.allows(tokens.access_token, transaction.audience)) {
-    return yield* new AccessTokenError({
-      reason: "audience_mismatch",
-      message: `The access token issued at login is not for the requested audience "${transaction.audience}"`
-    })
-  }
-  const session: SessionData = {
-    user: userClaims(claims),
-    idToken: tokens.id_token,
-    ...(tokens.refresh_token !== undefined ? { refreshToken: tokens.refresh_token } : {}),
-    tokenSets: [{
-      audience,
-      accessToken: tokens.access_token,
-      scope: tokens.scope ?? transaction.scope,
-      expiresAt: now + (tokens.expires_in ?? 0),
-      ...TokenSets.tokenTypeField(tokens.token_type)
-    }],
-    connectionTokenSets: [],
-    ...(organization !== undefined ? { organization } : {}),
-    internal: {
-      ...(typeof claims["sid"] === "string" ? { sid: claims["sid"] } : {}),
-      createdAt: now
-    }
-  }
-  yield* (yield* StateStore).set(session, { rotate: true })
   return { appState: transaction.appState }
 }, Telemetry.flow)

@@ -89,7 +89,7 @@ export const tapBodies = <A, E, R>(
  * request's own. `TokenEndpointError` keeps only `error` and `error_description`, so the 403
  * body is read here on its way to the token endpoint code.
  */
-export const detectMfaRequired = (request: { readonly audience: string; readonly scope: string }) =>
+export const detectMfaRequired = (request: { readonly audience: string; readonly scope: string; readonly appState?: unknown }) =>
 <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | MfaRequiredError, R | HttpClient.HttpClient> =>
   Effect.suspend(() => {
     let body: unknown

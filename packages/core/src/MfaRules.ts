@@ -57,7 +57,7 @@ export const requirements = (body: unknown): MfaRequirements | undefined => {
 export const fromTokenEndpointError = (
   error: TokenEndpointError,
   body: unknown,
-  request: { readonly audience: string; readonly scope: string }
+  request: { readonly audience: string; readonly scope: string; readonly appState?: unknown }
 ): TokenEndpointError | MfaRequiredError => {
   if (error.error !== "mfa_required" || !isRecord(body)) return error
   const mfaToken = body["mfa_token"]
@@ -68,6 +68,7 @@ export const fromTokenEndpointError = (
     mfaRequirements: requirements(body),
     audience: request.audience,
     scope: request.scope,
+    ...(request.appState !== undefined ? { appState: request.appState } : {}),
     mfaToken,
     message: `Multi-factor authentication is required for "${request.audience}"${
       error.errorDescription ? ` (${error.errorDescription})` : ""

@@ -16,35 +16,60 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import * as AccessTokenFlow from "./AccessToken.js"
-import * as AccountLinkingFlow from "./AccountLinking.js"
+import type * as AccountLinkingFlow from "./AccountLinking.js"
 import { Auth0Config, type Auth0Input, importKey, resolve } from "./Auth0Config.js"
 import { AuthorizationServer } from "./AuthorizationServer.js"
-import * as BackchannelLogoutFlow from "./BackchannelLogout.js"
-import * as CibaFlow from "./Ciba.js"
-import * as ConnectedAccountsFlow from "./ConnectedAccounts.js"
-import * as DatabaseConnectionsFlow from "./DatabaseConnections.js"
-import * as DpopFlow from "./Dpop.js"
+import type * as CibaFlow from "./Ciba.js"
+import type * as ConnectedAccountsFlow from "./ConnectedAccounts.js"
+import type * as DatabaseConnectionsFlow from "./DatabaseConnections.js"
+import type * as DpopFlow from "./Dpop.js"
 import { type ConfigurationError, InvalidArgumentError, type MissingSessionError, type StoreError } from "./Errors.js"
-import * as LoginFlow from "./Login.js"
-import * as LogoutFlow from "./Logout.js"
-import * as MfaFlow from "./Mfa.js"
-import * as OrganizationsFlow from "./Organizations.js"
-import * as PasswordlessFlow from "./Passwordless.js"
-import * as RevocationFlow from "./Revocation.js"
+import type * as LoginFlow from "./Login.js"
+import type * as LogoutFlow from "./Logout.js"
+import type * as MfaFlow from "./Mfa.js"
+import type * as PasswordlessFlow from "./Passwordless.js"
+import type * as RevocationFlow from "./Revocation.js"
 import * as SessionTransferFlow from "./SessionTransfer.js"
 import { coordinatorLayer } from "./Auth0.js"
 import type * as OrganizationRules from "./OrganizationRules.js"
 import type { RefreshCoordinator } from "./RefreshCoordinator.js"
 import { RequestCoalescer } from "./RequestCoalescer.js"
 import type { SessionBackend } from "./SessionBackend.js"
-import { type CookieJar, makeRequestJar, RequestCookies } from "./RequestCookies.js"
+import { type CookieJar, RequestCookies } from "./RequestCookies.js"
+import type { CookieAdapter } from "./CookieAdapter.js"
 import type { Session, UserClaims } from "./Session.js"
 import { StateStore } from "./StateStore.js"
 import type { TelemetryLayer } from "./Telemetry.js"
-import * as TokenExchangeFlow from "./TokenExchange.js"
-import * as TokenVaultFlow from "./TokenVault.js"
+import type * as TokenExchangeFlow from "./TokenExchange.js"
+import type * as TokenVaultFlow from "./TokenVault.js"
 import { TransactionStore } from "./TransactionStore.js"
+import { lazyModule } from "./internal/lazyModule.js"
 import * as UserSessionFlow from "./UserSession.js"
+
+// Flows loaded on first use (see internal/lazyModule): the session read is all a cold start needs.
+const lazyAccountLinking = lazyModule(() => import("./AccountLinking.js"))
+const lazyBackchannelLogout = lazyModule(() => import("./BackchannelLogout.js"))
+const lazyCiba = lazyModule(() => import("./Ciba.js"))
+const lazyConnectedAccounts = lazyModule(() => import("./ConnectedAccounts.js"))
+const lazyDatabaseConnections = lazyModule(() => import("./DatabaseConnections.js"))
+const lazyDpop = lazyModule(() => import("./Dpop.js"))
+const lazyMfa = lazyModule(() => import("./Mfa.js"))
+const lazyOrganizations = lazyModule(() => import("./Organizations.js"))
+const lazyPasswordless = lazyModule(() => import("./Passwordless.js"))
+const lazyRevocation = lazyModule(() => import("./Revocation.js"))
+const lazyTokenExchange = lazyModule(() => import("./TokenExchange.js"))
+const lazyTokenVault = lazyModule(() => import("./TokenVault.js"))
+const lazyLogin = lazyModule(() => import("./Login.js"))
+const lazyLogout = lazyModule(() => import("./Logout.js"))
+
+export {
+  type CookieAdapter,
+  type CookieRuntime,
+  describeArgument,
+  headersSentError,
+  makeCookieAdapter,
+  NO_STORE
+} from "./CookieAdapter.js"
 
 /** The options as apps write them (the encoded side of `Auth0Options`). */
 export type Auth0ClientOptions = Auth0Input
@@ -79,26 +104,7 @@ export interface ServerClientOptions extends Auth0ClientOptions {
   readonly telemetry?: TelemetryLayer | undefined
 }
 
-/** How a runtime reads a request's cookies and writes the response's. */
-export interface CookieAdapter<StoreOptions> {
-  /** The jar of this request (the same jar for every call on the same request). */
-  readonly jar: (storeOptions: StoreOptions) => CookieJar
-  /** Writes the cookies set so far to the response. */
-  readonly commit: (storeOptions: StoreOptions) => void
-  /**
-   * What is wrong with `storeOptions` (a missing `req`, options passed where storeOptions go),
-   * as a message saying what to pass; `undefined` when they are usable. Checked before every call.
-   */
-  readonly storeOptionsProblem?: ((storeOptions: unknown) => string | undefined) | undefined
-}
 
-/** What an argument is, for a message, without its contents: `undefined`, `a string`, `an object with keys audience, scope`. */
-export const describeArgument = (value: unknown): string => {
-  if (value === null || value === undefined) return String(value)
-  if (typeof value !== "object") return `a ${typeof value}`
-  const keys = Object.keys(value)
-  return keys.length === 0 ? "an empty object" : `an object with keys ${keys.slice(0, 8).join(", ")}`
-}
 
 /** `Symbol.asyncDispose` where the runtime has it (Node 20.4+, Bun, Deno), else the name TypeScript's `await using` falls back to. */
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ??
@@ -211,7 +217,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
     options: LoginFlow.StartInteractiveLoginOptions<AppState> | undefined,
     storeOptions: StoreOptions
   ): Promise<URL> {
-    return this.run(LoginFlow.startInteractiveLogin(options), storeOptions)
+    return this.run(Effect.flatMap(lazyLogin, (flow) => flow.startInteractiveLogin(options)), storeOptions)
   }
 
   /**
@@ -229,7 +235,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
     storeOptions: StoreOptions
   ): Promise<{ readonly appState: AppState | undefined }> {
     // The type is the app's word, as in the reference SDK: appState is what it passed at the start.
-    return this.run(LoginFlow.completeInteractiveLogin(url), storeOptions) as Promise<{ readonly appState: AppState | undefined }>
+    return this.run(Effect.flatMap(lazyLogin, (flow) => flow.completeInteractiveLogin(url)), storeOptions) as Promise<{ readonly appState: AppState | undefined }>
   }
 
   /**
@@ -316,7 +322,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * const url = await auth0.logout({ returnTo: "http://localhost:3000" }, storeOptions)
    */
   logout(options: LogoutFlow.LogoutOptions | undefined, storeOptions: StoreOptions): Promise<URL> {
-    return this.run(LogoutFlow.logout(options), storeOptions)
+    return this.run(Effect.flatMap(lazyLogout, (flow) => flow.logout(options)), storeOptions)
   }
 
   /**
@@ -328,7 +334,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * await auth0.handleBackchannelLogout(logoutToken)
    */
   handleBackchannelLogout(logoutToken: string): Promise<number> {
-    return this.#settle(BackchannelLogoutFlow.handleBackchannelLogout(logoutToken))
+    return this.#settle(Effect.flatMap(lazyBackchannelLogout, (flow) => flow.handleBackchannelLogout(logoutToken)))
   }
 
   /**
@@ -341,7 +347,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * const url = await auth0.startConnectAccount({ connection: "google-oauth2", scopes: ["https://www.googleapis.com/auth/calendar.readonly"] }, storeOptions)
    */
   startConnectAccount(options: ConnectedAccountsFlow.StartConnectAccountOptions, storeOptions: StoreOptions): Promise<URL> {
-    return this.run(ConnectedAccountsFlow.startConnectAccount(options), storeOptions)
+    return this.run(Effect.flatMap(lazyConnectedAccounts, (flow) => flow.startConnectAccount(options)), storeOptions)
   }
 
   /**
@@ -354,7 +360,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * const account = await auth0.completeConnectAccount(`http://localhost:3000${req.url}`, storeOptions)
    */
   completeConnectAccount(url: string | URL, storeOptions: StoreOptions): Promise<ConnectedAccountsFlow.CompletedConnectAccount> {
-    return this.run(ConnectedAccountsFlow.completeConnectAccount(url), storeOptions)
+    return this.run(Effect.flatMap(lazyConnectedAccounts, (flow) => flow.completeConnectAccount(url)), storeOptions)
   }
 
   /**
@@ -365,7 +371,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * if (result._tag === "Connect") console.log(result.connection)
    */
   handleCallback(url: string | URL, storeOptions: StoreOptions): Promise<ConnectedAccountsFlow.CallbackResult> {
-    return this.run(ConnectedAccountsFlow.handleCallback(url), storeOptions)
+    return this.run(Effect.flatMap(lazyConnectedAccounts, (flow) => flow.handleCallback(url)), storeOptions)
   }
 
   /**
@@ -379,7 +385,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
     options: ConnectedAccountsFlow.ListConnectedAccountsOptions | undefined,
     storeOptions: StoreOptions
   ): Promise<ConnectedAccountsFlow.ConnectedAccountsPage> {
-    return this.run(ConnectedAccountsFlow.listConnectedAccounts(options), storeOptions)
+    return this.run(Effect.flatMap(lazyConnectedAccounts, (flow) => flow.listConnectedAccounts(options)), storeOptions)
   }
 
   /**
@@ -392,7 +398,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
     options: ConnectedAccountsFlow.ListConnectionsOptions | undefined,
     storeOptions: StoreOptions
   ): Promise<ConnectedAccountsFlow.ConnectionsPage> {
-    return this.run(ConnectedAccountsFlow.listConnectedAccountConnections(options), storeOptions)
+    return this.run(Effect.flatMap(lazyConnectedAccounts, (flow) => flow.listConnectedAccountConnections(options)), storeOptions)
   }
 
   /**
@@ -403,7 +409,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * await auth0.deleteConnectedAccount({ connectedAccountId: account.id }, storeOptions)
    */
   deleteConnectedAccount(options: ConnectedAccountsFlow.DeleteConnectedAccountOptions, storeOptions: StoreOptions): Promise<void> {
-    return this.run(ConnectedAccountsFlow.deleteConnectedAccount(options), storeOptions)
+    return this.run(Effect.flatMap(lazyConnectedAccounts, (flow) => flow.deleteConnectedAccount(options)), storeOptions)
   }
 
   /**
@@ -417,7 +423,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
     options: TokenVaultFlow.GetAccessTokenForConnectionOptions,
     storeOptions: StoreOptions
   ): Promise<TokenVaultFlow.ConnectionAccessToken> {
-    return this.run(TokenVaultFlow.getAccessTokenForConnection(options), storeOptions)
+    return this.run(Effect.flatMap(lazyTokenVault, (flow) => flow.getAccessTokenForConnection(options)), storeOptions)
   }
 
   // DPoP
@@ -433,7 +439,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * const proof = await auth0.generateDpopProof({ method: "GET", url: "https://api.example.com/items", accessToken })
    */
   generateDpopProof(options: DpopFlow.GenerateProofOptions): Promise<string> {
-    return this.#settle(DpopFlow.generateProof(options))
+    return this.#settle(Effect.flatMap(lazyDpop, (flow) => flow.generateProof(options)))
   }
 
   /**
@@ -449,7 +455,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * if (response.status === 200) console.log(JSON.parse(response.body))
    */
   fetchWithAccessToken(options: DpopFlow.FetchWithAccessTokenOptions, storeOptions: StoreOptions): Promise<DpopFlow.ApiResponse> {
-    return this.run(DpopFlow.fetchWithAccessToken(options), storeOptions)
+    return this.run(Effect.flatMap(lazyDpop, (flow) => flow.fetchWithAccessToken(options)), storeOptions)
   }
 
   // MFA
@@ -463,7 +469,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * const authenticators = await auth0.listAuthenticators({ mfaToken: error.mfaToken }, storeOptions)
    */
   listAuthenticators(options: MfaFlow.ListAuthenticatorsOptions, storeOptions: StoreOptions): Promise<Array<MfaFlow.Authenticator>> {
-    return this.run(MfaFlow.listAuthenticators(options), storeOptions)
+    return this.run(Effect.flatMap(lazyMfa, (flow) => flow.listAuthenticators(options)), storeOptions)
   }
 
   /**
@@ -477,7 +483,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * const { secret, barcodeUri } = await auth0.enrollAuthenticator({ mfaToken, authenticatorTypes: ["otp"] }, storeOptions)
    */
   enrollAuthenticator(options: MfaFlow.EnrollAuthenticatorOptions, storeOptions: StoreOptions): Promise<MfaFlow.Enrollment> {
-    return this.run(MfaFlow.enrollAuthenticator(options), storeOptions)
+    return this.run(Effect.flatMap(lazyMfa, (flow) => flow.enrollAuthenticator(options)), storeOptions)
   }
 
   /**
@@ -489,7 +495,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * const { oobCode } = await auth0.challengeAuthenticator({ mfaToken, challengeType: "oob", authenticatorId }, storeOptions)
    */
   challengeAuthenticator(options: MfaFlow.ChallengeOptions, storeOptions: StoreOptions): Promise<MfaFlow.Challenge> {
-    return this.run(MfaFlow.challengeAuthenticator(options), storeOptions)
+    return this.run(Effect.flatMap(lazyMfa, (flow) => flow.challengeAuthenticator(options)), storeOptions)
   }
 
   /**
@@ -504,7 +510,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * await auth0.verify({ mfaToken: error.mfaToken, factorType: "otp", otp, audience: error.audience, scope: error.scope }, storeOptions)
    */
   verify(options: MfaFlow.VerifyOptions, storeOptions: StoreOptions): Promise<MfaFlow.VerifyResult> {
-    return this.run(MfaFlow.verify(options), storeOptions)
+    return this.run(Effect.flatMap(lazyMfa, (flow) => flow.verify(options)), storeOptions)
   }
 
   // Organizations
@@ -523,7 +529,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
     url: string | URL,
     options?: LoginFlow.StartInteractiveLoginOptions<AppState>
   ): Promise<LoginFlow.StartInteractiveLoginOptions<AppState>> {
-    return this.#settle(OrganizationsFlow.loginOptionsFromInvitation(url, options))
+    return this.#settle(Effect.flatMap(lazyOrganizations, (flow) => flow.loginOptionsFromInvitation(url, options)))
   }
 
   /**
@@ -535,7 +541,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * const organization = await auth0.getOrganization(storeOptions)
    */
   getOrganization(storeOptions: StoreOptions): Promise<OrganizationRules.SessionOrganization | undefined> {
-    return this.run(Effect.map(OrganizationsFlow.getOrganization, Option.getOrUndefined), storeOptions)
+    return this.run(Effect.map(Effect.flatMap(lazyOrganizations, (flow) => flow.getOrganization), Option.getOrUndefined), storeOptions)
   }
 
   // Account linking
@@ -555,7 +561,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
     options: AccountLinkingFlow.StartLinkUserOptions<AppState>,
     storeOptions: StoreOptions
   ): Promise<URL> {
-    return this.run(AccountLinkingFlow.startLinkUser(options), storeOptions)
+    return this.run(Effect.flatMap(lazyAccountLinking, (flow) => flow.startLinkUser(options)), storeOptions)
   }
 
   /**
@@ -572,7 +578,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
     url: string | URL,
     storeOptions: StoreOptions
   ): Promise<{ readonly appState: AppState | undefined }> {
-    return this.run(AccountLinkingFlow.completeLinkUser(url), storeOptions) as Promise<{ readonly appState: AppState | undefined }>
+    return this.run(Effect.flatMap(lazyAccountLinking, (flow) => flow.completeLinkUser(url)), storeOptions) as Promise<{ readonly appState: AppState | undefined }>
   }
 
   /**
@@ -587,7 +593,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
     options: AccountLinkingFlow.StartUnlinkUserOptions<AppState>,
     storeOptions: StoreOptions
   ): Promise<URL> {
-    return this.run(AccountLinkingFlow.startUnlinkUser(options), storeOptions)
+    return this.run(Effect.flatMap(lazyAccountLinking, (flow) => flow.startUnlinkUser(options)), storeOptions)
   }
 
   /**
@@ -602,7 +608,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
     url: string | URL,
     storeOptions: StoreOptions
   ): Promise<{ readonly appState: AppState | undefined }> {
-    return this.run(AccountLinkingFlow.completeUnlinkUser(url), storeOptions) as Promise<{ readonly appState: AppState | undefined }>
+    return this.run(Effect.flatMap(lazyAccountLinking, (flow) => flow.completeUnlinkUser(url)), storeOptions) as Promise<{ readonly appState: AppState | undefined }>
   }
 
   /**
@@ -615,7 +621,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * if (kind === "link") await auth0.completeLinkUser(url, storeOptions)
    */
   callbackKind(url: string | URL, storeOptions: StoreOptions): Promise<"login" | "connect" | "link" | "unlink" | undefined> {
-    return this.run(Effect.map(AccountLinkingFlow.callbackKind(url), Option.getOrUndefined), storeOptions)
+    return this.run(Effect.map(Effect.flatMap(lazyAccountLinking, (flow) => flow.callbackKind(url)), Option.getOrUndefined), storeOptions)
   }
 
   // Passwordless
@@ -634,7 +640,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
     options: PasswordlessFlow.StartPasswordlessOptions<AppState>,
     storeOptions: StoreOptions
   ): Promise<void> {
-    return this.run(PasswordlessFlow.startPasswordless(options), storeOptions)
+    return this.run(Effect.flatMap(lazyPasswordless, (flow) => flow.startPasswordless(options)), storeOptions)
   }
 
   /**
@@ -646,7 +652,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * await auth0.completePasswordless({ connection: "email", email: "ada@example.com", verificationCode: "123456" }, storeOptions)
    */
   completePasswordless(options: PasswordlessFlow.CompletePasswordlessOptions, storeOptions: StoreOptions): Promise<void> {
-    return this.run(PasswordlessFlow.completePasswordless(options), storeOptions)
+    return this.run(Effect.flatMap(lazyPasswordless, (flow) => flow.completePasswordless(options)), storeOptions)
   }
 
   /**
@@ -661,7 +667,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
     url: string | URL,
     storeOptions: StoreOptions
   ): Promise<{ readonly appState: AppState | undefined }> {
-    return this.run(PasswordlessFlow.completePasswordlessMagicLink(url), storeOptions) as Promise<
+    return this.run(Effect.flatMap(lazyPasswordless, (flow) => flow.completePasswordlessMagicLink(url)), storeOptions) as Promise<
       { readonly appState: AppState | undefined }
     >
   }
@@ -677,7 +683,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * const { id } = await auth0.signUp({ email: "ada@example.com", password })
    */
   signUp(options: DatabaseConnectionsFlow.SignUpOptions): Promise<DatabaseConnectionsFlow.SignUpResult> {
-    return this.#settle(DatabaseConnectionsFlow.signUp(options))
+    return this.#settle(Effect.flatMap(lazyDatabaseConnections, (flow) => flow.signUp(options)))
   }
 
   /**
@@ -688,7 +694,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * await auth0.changePassword({ email: "ada@example.com" })
    */
   changePassword(options: DatabaseConnectionsFlow.ChangePasswordOptions): Promise<void> {
-    return this.#settle(DatabaseConnectionsFlow.changePassword(options))
+    return this.#settle(Effect.flatMap(lazyDatabaseConnections, (flow) => flow.changePassword(options)))
   }
 
   // Revocation
@@ -703,7 +709,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * await auth0.revokeRefreshToken({}, storeOptions)
    */
   revokeRefreshToken(options: RevocationFlow.RevokeRefreshTokenOptions | undefined, storeOptions: StoreOptions): Promise<void> {
-    return this.run(RevocationFlow.revokeRefreshToken(options), storeOptions)
+    return this.run(Effect.flatMap(lazyRevocation, (flow) => flow.revokeRefreshToken(options)), storeOptions)
   }
 
   // Session transfer
@@ -753,7 +759,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * const tokens = await auth0.loginBackchannel({ loginHint: { sub: "auth0|123" }, bindingMessage: "Approve order 42" })
    */
   loginBackchannel(options: CibaFlow.LoginBackchannelOptions): Promise<CibaFlow.BackchannelTokens> {
-    return this.#settle(CibaFlow.loginBackchannel(options))
+    return this.#settle(Effect.flatMap(lazyCiba, (flow) => flow.loginBackchannel(options)))
   }
 
   /**
@@ -764,7 +770,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * const { authReqId, interval, expiresAt } = await auth0.initiateBackchannelAuthentication({ loginHint: { sub }, bindingMessage: "Job 7" })
    */
   initiateBackchannelAuthentication(options: CibaFlow.LoginBackchannelOptions): Promise<CibaFlow.BackchannelAuthenticationRequest> {
-    return this.#settle(CibaFlow.initiateBackchannelAuthentication(options))
+    return this.#settle(Effect.flatMap(lazyCiba, (flow) => flow.initiateBackchannelAuthentication(options)))
   }
 
   /**
@@ -775,7 +781,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * const result = await auth0.backchannelAuthenticationGrant({ authReqId, interval })
    */
   backchannelAuthenticationGrant(options: CibaFlow.BackchannelAuthenticationGrantOptions): Promise<CibaFlow.BackchannelPollResult> {
-    return this.#settle(CibaFlow.backchannelAuthenticationGrant(options))
+    return this.#settle(Effect.flatMap(lazyCiba, (flow) => flow.backchannelAuthenticationGrant(options)))
   }
 
   /**
@@ -786,7 +792,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * const tokens = await auth0.awaitBackchannelAuthentication({ authReqId, interval, expiresAt })
    */
   awaitBackchannelAuthentication(options: CibaFlow.AwaitBackchannelAuthenticationOptions): Promise<CibaFlow.BackchannelTokens> {
-    return this.#settle(CibaFlow.awaitBackchannelAuthentication(options))
+    return this.#settle(Effect.flatMap(lazyCiba, (flow) => flow.awaitBackchannelAuthentication(options)))
   }
 
   // Token exchange
@@ -799,7 +805,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
    * const tokens = await auth0.customTokenExchange({ subjectToken, subjectTokenType: "urn:acme:legacy-token" })
    */
   customTokenExchange(options: TokenExchangeFlow.CustomTokenExchangeOptions): Promise<TokenExchangeFlow.TokenExchangeResult> {
-    return this.#settle(TokenExchangeFlow.customTokenExchange(options))
+    return this.#settle(Effect.flatMap(lazyTokenExchange, (flow) => flow.customTokenExchange(options)))
   }
 
   /**
@@ -814,7 +820,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
     options: TokenExchangeFlow.CustomTokenExchangeOptions,
     storeOptions: StoreOptions
   ): Promise<{ readonly user: UserClaims }> {
-    return this.run(TokenExchangeFlow.loginWithCustomTokenExchange(options), storeOptions)
+    return this.run(Effect.flatMap(lazyTokenExchange, (flow) => flow.loginWithCustomTokenExchange(options)), storeOptions)
   }
 
   /**
@@ -831,87 +837,5 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
   /** {@link dispose}, for `await using`. */
   [asyncDispose](): Promise<void> {
     return this.dispose()
-  }
-}
-
-/** Keeps one value per request object, created on first use. */
-const perRequest = <K extends object, V>(make: (key: K) => V) => {
-  const cache = new WeakMap<K, V>()
-  return (key: K): V => {
-    let value = cache.get(key)
-    if (value === undefined) {
-      value = make(key)
-      cache.set(key, value)
-    }
-    return value
-  }
-}
-
-/** How a runtime names a request, reads its cookies, and reads and writes its response's `Set-Cookie`. */
-export interface CookieRuntime<StoreOptions, Key extends object> {
-  /** The object that identifies the request (the same for every call on it). */
-  readonly request: (storeOptions: StoreOptions) => Key
-  readonly cookieHeader: (request: Key) => string | null | undefined
-  /** The `Set-Cookie` values on the response now; `undefined` when it can no longer be changed. */
-  readonly setCookies: (storeOptions: StoreOptions) => ReadonlyArray<string> | undefined
-  readonly writeSetCookies: (storeOptions: StoreOptions, values: ReadonlyArray<string>) => void
-  /** Sets the response's `Cache-Control` header, replacing the app's. */
-  readonly setCacheControl: (storeOptions: StoreOptions, value: string) => void
-  /** How the runtime's docs name the moment headers are sent, for the error (e.g. "res.writeHead"). */
-  readonly headersSentHint: string
-}
-
-/**
- * The `Cache-Control` of every response that sets or clears the SDK's cookies: the session (or a
- * transaction) sealed into a `Set-Cookie` must never be stored by a shared cache and replayed
- * to another user (OWASP Session Management Cheat Sheet, "Web Content Caching"; RFC 9111 §5.2.2.5
- * `no-store`, §5.2.2.7 `private`).
- */
-export const NO_STORE = "private, no-store"
-
-/**
- * The error for cookies that can no longer reach the browser: the response's headers were sent
- * before the SDK wrote its `Set-Cookie` values. An `InvalidArgumentError` (the `storeOptions`
- * given are no longer usable), not a `StoreError`: nothing failed to store, retrying cannot
- * help, and the caller must change the order of its calls. Thrown by `commit`, outside every
- * flow, so no flow's error union changes.
- */
-export const headersSentError = (hint: string): InvalidArgumentError =>
-  new InvalidArgumentError({
-    argument: "storeOptions",
-    message: `The SDK could not set its cookies: the response's headers were already sent (${hint} ran before ` +
-      "this call finished). Call the SDK before sending any part of the response; otherwise, for example, a " +
-      "login's transaction cookie is lost and its callback fails with MissingTransactionError."
-  })
-
-/**
- * A {@link CookieAdapter} over a runtime: one jar per request, and on each commit the `Set-Cookie`
- * values written before replaced by the jar's current ones, keeping those the app set itself.
- * A response that carries the SDK's cookies gets `Cache-Control: private, no-store` ({@link NO_STORE});
- * one that carries none keeps the app's own. Cookies the runtime can no longer write (headers
- * already sent) throw {@link headersSentError} rather than vanish.
- */
-export const makeCookieAdapter = <StoreOptions, Key extends object>(
-  runtime: CookieRuntime<StoreOptions, Key>
-): CookieAdapter<StoreOptions> => {
-  const entryFor = perRequest((request: Key) => ({
-    jar: makeRequestJar(runtime.cookieHeader(request)),
-    written: [] as ReadonlyArray<string>
-  }))
-  return {
-    jar: (storeOptions) => entryFor(runtime.request(storeOptions)).jar,
-    commit: (storeOptions) => {
-      const entry = entryFor(runtime.request(storeOptions))
-      const next = entry.jar.setCookieHeaders()
-      const current = runtime.setCookies(storeOptions)
-      if (current === undefined) {
-        if (next.some((value) => !entry.written.includes(value))) throw headersSentError(runtime.headersSentHint)
-        return
-      }
-      const others = current.filter((value) => !entry.written.includes(value))
-      runtime.writeSetCookies(storeOptions, [...others, ...next])
-      if (next.length > 0) runtime.setCacheControl(storeOptions, NO_STORE)
-      entry.written = next
-    }
   }
 }

@@ -9,19 +9,17 @@
  */
 import * as Effect from "effect/Effect"
 import { Auth0Config } from "./Auth0Config.js"
-import * as AccessTokenAudience from "./AccessTokenAudience.js"
 import { AuthorizationServer } from "./AuthorizationServer.js"
-import { AccessTokenError, InvalidArgumentError, InvalidResponseError, MissingRequiredArgumentError } from "./Errors.js"
+import { InvalidArgumentError, InvalidResponseError, MissingRequiredArgumentError } from "./Errors.js"
 import * as IdToken from "./IdToken.js"
-import { DEFAULT_AUDIENCE } from "./Login.js"
+import { checkAudience, newSession } from "./internal/tokenSession.js"
 import * as Scopes from "./Scopes.js"
-import type { SessionData, UserClaims } from "./Session.js"
+import type { UserClaims } from "./Session.js"
 import { StateStore } from "./StateStore.js"
 import * as TokenEndpoint from "./TokenEndpoint.js"
 import * as Rules from "./TokenExchangeRules.js"
 import { configuredScope, userClaims } from "./internal/claims.js"
 import { epochSeconds } from "./internal/time.js"
-import * as TokenSets from "./TokenSets.js"
 import * as Telemetry from "./Telemetry.js"
 
 export interface CustomTokenExchangeOptions {
@@ -152,30 +150,9 @@ export const loginWithCustomTokenExchange = Effect.fn(Telemetry.SpanNames.tokenE
   if (tokens.id_token === undefined || claims === undefined) {
     return yield* new InvalidResponseError({ status: 200, message: "The token exchange response has no id_token" })
   }
-  if (audience !== undefined && !AccessTokenAudience.allows(tokens.access_token, audience)) {
-    return yield* new AccessTokenError({
-      reason: "audience_mismatch",
-      message: `The access token from the exchange is not for the requested audience "${audience}"`
-    })
-  }
-  const user = userClaims(claims)
-  const session: SessionData = {
-    user,
-    idToken: tokens.id_token,
-    ...(tokens.refresh_token !== undefined ? { refreshToken: tokens.refresh_token } : {}),
-    tokenSets: [{
-      audience: audience ?? DEFAULT_AUDIENCE,
-      accessToken: tokens.access_token,
-      scope: tokens.scope ?? scope,
-      expiresAt: now + (tokens.expires_in ?? 0),
-      ...TokenSets.tokenTypeField(tokens.token_type)
-    }],
-    connectionTokenSets: [],
-    internal: {
-      ...(typeof claims["sid"] === "string" ? { sid: claims["sid"] } : {}),
-      createdAt: now
-    }
-  }
+  yield* checkAudience(tokens.access_token, audience, "from the exchange")
+  const session = newSession({ ...tokens, id_token: tokens.id_token }, claims, { audience, scope, now })
   yield* (yield* StateStore).set(session, { rotate: true })
+  const user = session.user
   return { user }
 }, Telemetry.flow)

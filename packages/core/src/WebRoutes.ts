@@ -205,7 +205,9 @@ export const createAuthRouter = (client: AuthRoutesClient, options: AuthHandlerO
     client.redirectUri
   const redirectUri = configured === undefined ? undefined : httpUrl("redirectUri", configured)
   const origin = appOrigin(options.baseUrl, redirectUri)
-  const { startConnectAccount, handleBackchannelLogout } = client
+  // Bound: a `ServerClient`'s methods read its private fields, so a detached one throws.
+  const startConnectAccount = client.startConnectAccount?.bind(client)
+  const handleBackchannelLogout = client.handleBackchannelLogout?.bind(client)
   const paths: RoutePaths = {
     login: requirePath("loginPath", options.loginPath ?? "/auth/login"),
     callback: callbackPathOf(options.callbackPath, redirectUri),

@@ -7,6 +7,7 @@ import * as Stream from "effect/Stream"
 import * as ConnectedAccounts from "../src/ConnectedAccounts.js"
 import type {
   AccessTokenError,
+  AccountLinkingError,
   AuthorizationError,
   ConfigurationError,
   DiscoveryError,
@@ -458,8 +459,16 @@ describe("ConnectedAccounts error channels", () => {
     expectTypeOf<Err<typeof ConnectedAccounts.completeConnectAccount>>().toEqualTypeOf<
       Base | Api | InvalidArgumentError | MissingRequiredArgumentError | MissingTransactionError | AuthorizationError
     >()
+    // A link's or an unlink's callback: AccountLinkingError too (refused, subject_mismatch).
     expectTypeOf<Err<typeof ConnectedAccounts.handleCallback>>().toEqualTypeOf<
-      Base | Api | InvalidArgumentError | MissingRequiredArgumentError | MissingTransactionError | AuthorizationError | TokenEndpointError
+      | Base
+      | Api
+      | InvalidArgumentError
+      | MissingRequiredArgumentError
+      | MissingTransactionError
+      | AuthorizationError
+      | TokenEndpointError
+      | AccountLinkingError
     >()
     expectTypeOf<Err<typeof ConnectedAccounts.listConnectedAccounts>>().toEqualTypeOf<Base | Api | InvalidArgumentError>()
     expectTypeOf<Err<typeof ConnectedAccounts.listConnectedAccountConnections>>().toEqualTypeOf<Base | Api | InvalidArgumentError>()

@@ -1,7 +1,9 @@
 /**
- * What the framework tests share: the emulator with one app client (back-channel logout URI
- * included, a refresh policy for the My Account API), a client with a stateful session store
- * (back-channel logout must find sessions), and a cookie-carrying browser over fetch.
+ * What the framework suites share: the Express ones here and packages/fastify/test, by relative
+ * path (both frameworks sit on @auth0-effect/node, whose ServerClient this module builds). The
+ * emulator with one app client (back-channel logout URI included, a refresh policy for the My
+ * Account API), a client with a stateful session store (back-channel logout must find sessions),
+ * and a cookie-carrying browser over fetch.
  */
 import { createServer, type RequestListener, type Server } from "node:http"
 import type { AddressInfo } from "node:net"

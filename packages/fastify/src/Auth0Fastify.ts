@@ -6,8 +6,10 @@
  * Encapsulation: the plugin is wrapped with `fastify-plugin`, so `request.auth0` reaches the
  * routes of the context that registered it (and its children); the auth routes themselves live
  * in a child context of their own, whose form-body parser does not leak into the app. Route
- * failures are thrown with the status set on the reply, so the app's `setErrorHandler` (or
- * Fastify's default one) receives the original `Auth0Error`.
+ * failures are thrown with the status set on the reply, so the app's `setErrorHandler` receives
+ * the original `Auth0Error`. Without one, the plugin answers them itself in the shape of Fastify's
+ * default handler, `{ statusCode, code, error, message }`, naming only the route and the error's
+ * kind: the default handler would send the error's message, which can quote the request.
  *
  * @since 0.1.0
  */
@@ -22,6 +24,7 @@ import {
 } from "@auth0-effect/node"
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, preHandlerAsyncHookHandler } from "fastify"
 import fp from "fastify-plugin"
+import { hasDefaultErrorHandler, sendFailure } from "./internal/routeFailure.js"
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -62,6 +65,12 @@ const plugin = async (fastify: FastifyInstance, options: Auth0PluginOptions): Pr
   })
   const paths = [routes.paths.login, routes.paths.callback, routes.paths.logout, routes.paths.connect, routes.paths.backchannelLogout]
   await fastify.register(async (child) => {
+    // The routes' error handler is the one their context has once it has loaded (Fastify fixes
+    // it then, in an `after` of the context): read it at the same moment.
+    let defaultErrorHandler = true
+    child.after(() => {
+      defaultErrorHandler = hasDefaultErrorHandler(child)
+    })
     // Back-channel logout posts a form; the parser is this child context's alone.
     const asText = (_: FastifyRequest, body: string, done: (error: null, body: string) => void) => done(null, body)
     if (!child.hasContentTypeParser(FORM)) child.addContentTypeParser(FORM, { parseAs: "string" }, asText)
@@ -78,6 +87,7 @@ const plugin = async (fastify: FastifyInstance, options: Auth0PluginOptions): Pr
             case "Answered":
               return send(reply, outcome.response)
             case "Failed":
+              if (defaultErrorHandler) return sendFailure(request, reply, outcome.route, outcome.error, outcome.status)
               // Fastify's error handling uses the reply's status when the error names none.
               reply.code(outcome.status)
               throw outcome.error

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import Fastify, { type FastifyInstance } from "fastify"
 import { Auth0Error, auth0Plugin, requireAuth } from "../src/index.js"
-import { GOOGLE_SCOPES, logIn, makeBrowser, type Peers, startPeers, USER } from "./support.js"
+import { GOOGLE_SCOPES, logIn, makeBrowser, type Peers, startPeers, USER } from "../../express/test/support.js"
 
 let peers: Peers
 let app: FastifyInstance
@@ -131,5 +131,83 @@ describe("@auth0-effect/fastify", () => {
       _tag: "InvalidArgumentError"
     })
     await other.close()
+  })
+})
+
+describe("@auth0-effect/fastify without an app error handler", () => {
+  /** A second app on its own port, with no `setErrorHandler` (or one set only after the plugin loaded). */
+  const serve = async (setHandlerAfter: boolean) => {
+    const other = Fastify()
+    await other.register(auth0Plugin, { client: peers.auth0, baseUrl: peers.app })
+    if (setHandlerAfter) other.setErrorHandler((_error, _request, reply) => reply.code(418).send({ late: true }))
+    other.get("/profile", { preHandler: requireAuth() }, async (request) => request.auth0.getUser())
+    const origin = await other.listen({ port: 0, host: "127.0.0.1" })
+    return { origin, close: () => other.close() }
+  }
+  const HOSTILE = "<script>alert(1)</script> call 555-0100"
+
+  it("a failed route gets Fastify's error shape naming only the route and kind, never the request's text", async () => {
+    const other = await serve(false)
+    try {
+      const browser = makeBrowser(other.origin)
+      const start = await browser.request("/auth/login")
+      const state = new URL(start.headers.get("location")!).searchParams.get("state")!
+      const denied = await browser.request(`/auth/callback?${new URLSearchParams({ state, error: "access_denied", error_description: HOSTILE })}`)
+      expect(denied.status).toBe(400)
+      expect(denied.headers.get("content-type")).toMatch(/^application\/json/)
+      expect(denied.headers.get("cache-control")).toBe("no-store")
+      const text = await denied.text()
+      expect(JSON.parse(text)).toEqual({
+        statusCode: 400,
+        code: "AuthorizationError",
+        error: "Bad Request",
+        message: "callback failed (AuthorizationError)"
+      })
+      expect(text).not.toContain("555-0100")
+      // The used transaction's removal still goes out.
+      expect(denied.headers.getSetCookie().some((c) => c.startsWith(`__a0_tx.${state}=`) && /max-age=0/i.test(c))).toBe(true)
+
+      const missing = await browser.request("/auth/connect")
+      expect(missing.status).toBe(400)
+      expect(await missing.json()).toMatchObject({ code: "MissingRequiredArgumentError", message: "connect failed (MissingRequiredArgumentError)" })
+    } finally {
+      await other.close()
+    }
+  })
+
+  it("a tenant failure is a 500 naming no kind; the session of a browser logged in before is intact", async () => {
+    const other = await serve(false)
+    try {
+      const browser = makeBrowser(other.origin)
+      await logIn(peers, browser)
+      expect((await browser.request("/profile")).status).toBe(200)
+      const start = await browser.request("/auth/login")
+      const callback = new URL(await peers.emulator.login(start.headers.get("location")!, { user: USER.email }))
+      peers.emulator.fault("/oauth/token", { status: 500, body: JSON.stringify({ error: "server_error", error_description: HOSTILE }) })
+      const failed = await browser.request(`${callback.pathname}${callback.search}`)
+      expect(failed.status).toBe(500)
+      expect(await failed.json()).toEqual({ statusCode: 500, error: "Internal Server Error", message: "callback failed" })
+      expect((await browser.request("/profile")).status).toBe(200)
+    } finally {
+      await other.close()
+    }
+  })
+
+  it("an error handler set after the plugin loaded is not the routes' (Fastify fixed theirs): they still answer value-free", async () => {
+    const other = await serve(true)
+    try {
+      const forged = await makeBrowser(other.origin).request(`/auth/callback?${new URLSearchParams({ state: "forged", error: "x", error_description: HOSTILE })}`)
+      expect(forged.status).toBe(400)
+      const text = await forged.text()
+      expect(JSON.parse(text)).toEqual({
+        statusCode: 400,
+        code: "AuthorizationError",
+        error: "Bad Request",
+        message: "callback failed (AuthorizationError)"
+      })
+      expect(text).not.toContain("555-0100")
+    } finally {
+      await other.close()
+    }
   })
 })

@@ -20,7 +20,7 @@ export interface Auth0Env {
   Variables: Auth0Variables
 }
 
-/** The routes' options, as core's `createAuthHandler` takes them; failures go to `app.onError`, not to a hook. */
+/** The routes' options, as core's `createAuthHandler` takes them; failures go to `app.onError` (back-channel logout's excepted), not to a hook. */
 export type Auth0RoutesOptions = Omit<AuthHandlerOptions, "onError">
 
 export interface Auth0MiddlewareOptions {
@@ -54,7 +54,9 @@ const copyCookies = (c: Context, from: Headers): void => {
 /**
  * The middleware. Register it before the routes that use `c.var.auth0`:
  * `app.use(auth0({ client }))`. A request for an auth route is answered here; a failed route
- * throws an {@link Auth0RouteError} to `app.onError` with the failed flow's cookies kept. Any
+ * throws an {@link Auth0RouteError} to `app.onError` with the failed flow's cookies kept, except
+ * back-channel logout, whose refusal is always the routes' own 400 with an OAuth error JSON
+ * (the tenant, not a browser, reads it). Any
  * other request gets `c.var.auth0` and goes on; the cookies its flows set are copied onto the
  * response the app returns, or onto the one `app.onError` renders.
  *
@@ -72,6 +74,9 @@ export const auth0 = (options: Auth0MiddlewareOptions): MiddlewareHandler<Auth0E
   const routeOptions: AuthHandlerOptions | undefined = routes === false ? undefined : {
     ...routes,
     onError: (error, { request, route, status }) => {
+      // The tenant calls back-channel logout and reads its OAuth error JSON (Back-Channel Logout
+      // §2.8), not the page the app's `app.onError` renders: that answer is always the routes'.
+      if (route === "backchannelLogout") return undefined
       failures.set(request, { error, route, status })
       return new Response(null, { status })
     }

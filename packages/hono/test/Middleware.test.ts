@@ -120,6 +120,24 @@ describe("auth0() middleware", () => {
     expect(cause).toBeInstanceOf(MissingTransactionError)
   })
 
+  it("a refused back-channel logout is the routes' OAuth error JSON: app.onError never sees it", async () => {
+    const seen: Array<unknown> = []
+    const app = new Hono<Auth0Env>()
+    app.use(auth0({ client }))
+    app.onError((error, c) => {
+      seen.push(error)
+      return c.text("page", 400)
+    })
+    const response = await app.request(`${ORIGIN}/auth/backchannel-logout`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "logout_token=not-a-jwt"
+    })
+    expect(response.status).toBe(400)
+    expect(await response.json()).toEqual({ error: "invalid_request", error_description: "the logout token was refused" })
+    expect(seen).toEqual([])
+  })
+
   it("a failed route with 500: the text names no error kind", () => {
     const error = new Auth0RouteError("callback", new MissingTransactionError({ message: "secret detail" } as never), 500)
     expect(error.message).toBe("Internal Server Error: callback failed")

@@ -210,7 +210,8 @@ export const runLoad = async (options: LoadOptions = {}): Promise<LoadReport> =>
     const counts = {
       refresh: emulator.requestCount("/oauth/token", "refresh_token"),
       tokenVault: emulator.requestCount("/oauth/token", "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token"),
-      myAccount: emulator.requestCount("/me/v1")
+      myAccount: emulator.requestCount("/me/v1"),
+      refreshTokenReuses: emulator.refreshTokenReuseDetections()
     }
     const timings = await Promise.all(instances.map(timingsOf))
     log(`request phase over after ${elapsedSeconds.toFixed(1)} s, ${records.length} calls; probing sessions`)

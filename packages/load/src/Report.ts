@@ -24,7 +24,13 @@ export interface RunInput {
   }
   readonly records: ReadonlyArray<CallRecord>
   readonly elapsedSeconds: number
-  readonly counts: { readonly refresh: number; readonly tokenVault: number; readonly myAccount: number }
+  readonly counts: {
+    readonly refresh: number
+    readonly tokenVault: number
+    readonly myAccount: number
+    /** Rotated-away refresh tokens presented again (each revokes its family at Auth0). */
+    readonly refreshTokenReuses: number
+  }
   readonly timings: ReadonlyArray<Timings>
   readonly lost: ReadonlyArray<{ readonly user: number; readonly tag: string }>
   readonly outage: {
@@ -62,6 +68,8 @@ export interface LoadReport {
   readonly myAccountRequests: number
   readonly accountListCalls: number
   readonly tokenVaultRequests: number
+  /** Rotated-away refresh tokens the SDK presented again: Auth0 revokes the family for each. */
+  readonly refreshTokenReuses: number
   readonly outage?: {
     readonly downSeconds: number
     readonly calls: number
@@ -191,6 +199,7 @@ export const summarize = (input: RunInput): LoadReport => {
     myAccountRequests: input.counts.myAccount,
     accountListCalls: sdk.filter((record) => record.operation === "/accounts").length,
     tokenVaultRequests: input.counts.tokenVault,
+    refreshTokenReuses: input.counts.refreshTokenReuses,
     outage: downAt !== undefined && upAt !== undefined
       ? {
         downSeconds: (upAt - downAt) / 1_000,
@@ -235,7 +244,8 @@ export const toMarkdown = (report: LoadReport): string => {
     `| sessions lost (calls stopped working, probed on both instances after the run) | ${report.lostSessions} of ${o.users}${report.lostSessions > 0 ? ` (${list(report.lostBy)})` : ""} |`,
     `| refresh requests / token lifetimes the calls needed (most that could elapse) | ${report.refresh.requests} / ${report.refresh.needed} (${report.refresh.lifetimes}) |`,
     `| My Account API requests (list calls) | ${report.myAccountRequests} (${report.accountListCalls}) |`,
-    `| Token Vault exchanges | ${report.tokenVaultRequests} |`
+    `| Token Vault exchanges | ${report.tokenVaultRequests} |`,
+    `| rotated-away refresh tokens presented again (each revokes a family at Auth0) | ${report.refreshTokenReuses} |`
   ]
   if (report.outage) {
     const out = report.outage

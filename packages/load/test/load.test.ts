@@ -18,10 +18,13 @@ const USERS = 30
 const expectHealthy = (report: LoadReport, options: { readonly outage?: boolean } = {}) => {
   // Printed so that a failing run shows what it measured.
   console.log(toMarkdown(report))
-  expect(report.requests).toBeGreaterThan(USERS * 10)
+  // Every user got through a few pages (a busy CI machine makes fewer in 10 s: not a speed check).
+  expect(report.requests).toBeGreaterThan(USERS * 3)
   expect(report.failures).toEqual({})
   expect(report.failedCalls).toBe(0)
   expect(report.lostUsers).toEqual([])
+  // No rotated-away refresh token was presented again (Auth0 would revoke the session's family).
+  expect(report.refreshTokenReuses).toBe(0)
   // At most one refresh per session, audience and token lifetime; one Token Vault exchange per
   // session (its token outlives the run).
   expect(report.refresh.requests).toBeGreaterThan(0)

@@ -216,11 +216,18 @@ const buildRouter = (client: ServerClient, options: NodeAuthRoutesOptions, handO
     startConnectAccount: (connect, { request }) => client.startConnectAccount(connect, nodeOf(request)),
     handleBackchannelLogout: (logoutToken) => client.handleBackchannelLogout(logoutToken)
   }
+  /**
+   * The placeholder answer of a failure handed over to the framework; never sent. Made on the
+   * first failure: a `Response` at import time would load Node's fetch implementation (undici,
+   * about 25 ms) into every cold start.
+   */
+  let handedOver: Response | undefined
   const handOverFailure: AuthHandlerOptions["onError"] = (error, { request, route, status }) => {
     // The tenant calls back-channel logout and reads its OAuth error JSON: that one is always the routes'.
     if (route === "backchannelLogout") return undefined
     failures.set(request, { _tag: "Failed", error, route, status })
-    return HANDED_OVER
+    handedOver ??= new Response(null, { status: 500 })
+    return handedOver
   }
   const router = createAuthRouter(shim, handOver ? { ...options, onError: handOverFailure } : options)
   const route = async (
@@ -248,12 +255,9 @@ const buildRouter = (client: ServerClient, options: NodeAuthRoutesOptions, handO
     const response = await router.handle(request)
     if (response === undefined) return NOT_MATCHED
     const failure = failures.get(request)
-    return failure !== undefined && response === HANDED_OVER ? failure : { _tag: "Answered", response }
+    return failure !== undefined && response === handedOver ? failure : { _tag: "Answered", response }
   }
   return { paths: router.paths, route }
 }
 
 const NOT_MATCHED: NodeRouteOutcome = { _tag: "NotMatched" }
-
-/** The placeholder answer of a failure handed over to the framework; never sent. */
-const HANDED_OVER = new Response(null, { status: 500 })

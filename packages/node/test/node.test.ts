@@ -11,13 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import type * as Adapter from "../src/index.js"
 
 /**
- * The same scenario runs on the package as compiled (`src`, what Effect users import) and on
- * `dist/bundle.js`, the single-file build for Promise users on serverless (`pnpm build` makes it).
+ * The same scenario runs on the package as compiled (`src`: `@auth0-effect/node/effect`, what
+ * Effect users import) and on `dist/bundle.js`, the default `@auth0-effect/node`, prebuilt for
+ * Promise users (`pnpm build` makes it).
  */
 const BUNDLE = fileURLToPath(new URL("../dist/bundle.js", import.meta.url))
 const variants: ReadonlyArray<readonly [string, () => Promise<typeof Adapter>]> = [
-  ["@auth0-effect/node", () => import("../src/index.js")],
-  ["@auth0-effect/node/bundle", async () => {
+  ["@auth0-effect/node/effect", () => import("../src/index.js")],
+  ["@auth0-effect/node (dist/bundle.js)", async () => {
     if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`pnpm build\` (tsc -b, then the esbuild bundle)`)
     const path: string = BUNDLE
     return (await import(path)) as typeof Adapter

@@ -125,6 +125,7 @@ describe("rotation on two instances sharing Redis", () => {
       )
       expect(results.filter(Either.isLeft)).toEqual([])
       expect(refreshes()).toBe(1)
+      expect(emulator.refreshTokenReuseDetections()).toBe(0)
       const tokens = new Set(results.map((r) => Either.getOrThrow(r).accessToken))
       expect(tokens.size).toBe(1)
 
@@ -136,6 +137,7 @@ describe("rotation on two instances sharing Redis", () => {
       }
       yield* browser.send(instances[0], AccessToken.getAccessToken({ audience: OTHER_API, scope: "read:other" }))
       expect(refreshes()).toBe(5)
+      expect(emulator.refreshTokenReuseDetections()).toBe(0)
       expect(emulator.requestCount("/oauth/token")).toBe(5)
     }).pipe(Effect.scoped))
 
@@ -159,6 +161,7 @@ describe("rotation on two instances sharing Redis", () => {
       const late = makeBrowser(oldCookies)
       yield* late.send(instances[1], AccessToken.getAccessToken({ audience: API }))
       expect(refreshes()).toBe(1)
+      expect(emulator.refreshTokenReuseDetections()).toBe(0)
 
       const session = yield* late.send(instances[1], readSession)
       const client = new Redis(redis.url)
@@ -173,5 +176,6 @@ describe("rotation on two instances sharing Redis", () => {
       yield* late.send(instances[0], expireAccessTokens)
       yield* late.send(instances[0], AccessToken.getAccessToken({ audience: API }))
       expect(refreshes()).toBe(2)
+      expect(emulator.refreshTokenReuseDetections()).toBe(0)
     }).pipe(Effect.scoped))
 })

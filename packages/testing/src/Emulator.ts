@@ -25,6 +25,7 @@ import { handleRefreshGrant, handleTokenVaultGrant, TOKEN_VAULT_GRANT } from "./
 import { checkTokenRequest, countProviderChallenges, makeDpopState, type DpopOptions } from "./internal/Dpop.js"
 import { addAuthenticator, approvePush, codeGrantNeedsMfa, handleMfaApi, makeMfaState } from "./internal/Mfa.js"
 import { handleMfaGrant, isMfaGrant } from "./internal/MfaGrants.js"
+import { makeRefreshFamilyState } from "./internal/RefreshFamilies.js"
 import { handleRevocation } from "./internal/Revocation.js"
 import {
   checkPassword,
@@ -60,6 +61,11 @@ export interface EmulatorClient {
   backchannelLogoutUri?: string
   /** Default false (Auth0's default: non-rotating). */
   refreshTokenRotation?: boolean
+  /**
+   * With rotation: how long (seconds) a rotated-away refresh token may still be used. Default 0.
+   * Presenting one later revokes its whole family, as Auth0's reuse detection does.
+   */
+  refreshTokenReuseIntervalSeconds?: number
   /** MRRT refresh policies: audience => allowed scopes. */
   refreshTokenPolicies?: Array<{ audience: string; scopes: string[] }>
 }
@@ -179,6 +185,11 @@ export interface Emulator {
   resetCounts(): void
   /** DPoP nonce challenges (`use_dpop_nonce` with a `DPoP-Nonce`) sent for a path and below it. */
   dpopNonceChallenges(path: string): number
+  /**
+   * How many times a refresh token that rotation had replaced was presented again outside its
+   * reuse interval (each revoked its family). An SDK that coordinates refreshes keeps this at 0.
+   */
+  refreshTokenReuseDetections(): number
   /**
    * Options for the SDK (`new ServerClient(...)`, `Auth0.layer(...)`) that make it a client of this
    * emulator: `domain` is the loopback origin, so `allowInsecureHttp` is on, and cookies are not
@@ -365,6 +376,7 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     users: new Map(),
     refreshTokens: new Map(),
     revokedRefreshTokens: new Set(),
+    refreshFamilies: makeRefreshFamilyState(),
     accounts: new Map(),
     accountSeq: 0,
     connectSessions: new Map(),
@@ -567,6 +579,7 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
       state.dpop.challenges.clear()
     },
 
+    refreshTokenReuseDetections: () => state.refreshFamilies.reuseDetections,
     dpopNonceChallenges: (path) =>
       [...state.dpop.challenges].reduce((total, [p, n]) => (underPath(p, path) ? total + n : total), 0),
 
@@ -774,7 +787,9 @@ const handle = async (
       return sendOAuthError(res, auth.status, auth.error, auth.description, auth.basic ? { "www-authenticate": 'Basic realm="auth0-emulator"' } : {})
     }
     const grantType = params.get("grant_type")
-    const ownGrant = grantType === "refresh_token" || grantType === TOKEN_VAULT_GRANT
+    // Grants the emulator answers itself verify the proof here (oidc-provider checks its own).
+    const ownGrant = grantType === "refresh_token" || grantType === TOKEN_VAULT_GRANT || isMfaGrant(grantType) ||
+      grantType === PASSWORDLESS_OTP_GRANT || grantType === TOKEN_EXCHANGE_GRANT || isSessionTransferRequest(state, params)
     const dpop = path === "/oauth/token" ? await checkTokenRequest(state.dpop, req, res, state.origin, path, ownGrant) : { jkt: undefined }
     if (dpop === undefined) return
     if (path === "/oauth/token" && grantType === "refresh_token") {
@@ -783,15 +798,15 @@ const handle = async (
     if (path === "/oauth/token" && grantType === TOKEN_VAULT_GRANT) {
       return handleTokenVaultGrant(state, provider, auth.client, params, res, dpop.jkt)
     }
-    if (path === "/oauth/token" && isMfaGrant(grantType)) return handleMfaGrant(state, key, auth.client, params, res)
+    if (path === "/oauth/token" && isMfaGrant(grantType)) return handleMfaGrant(state, key, auth.client, params, res, dpop.jkt)
     if (path === "/oauth/token" && grantType === "authorization_code" && (await codeGrantNeedsMfa(state, provider, auth.client.clientId, params, res))) return
     if (path === "/oauth/token" && grantType === PASSWORDLESS_OTP_GRANT) {
-      return handlePasswordlessGrant(state, key, auth.client, params, res)
+      return handlePasswordlessGrant(state, key, auth.client, params, res, dpop.jkt)
     }
     if (path === "/oauth/token" && isSessionTransferRequest(state, params)) {
       return handleSessionTransferGrant(state, key, auth.client, params, res)
     }
-    if (path === "/oauth/token" && grantType === TOKEN_EXCHANGE_GRANT) return handleTokenExchangeGrant(state, key, auth.client, params, res)
+    if (path === "/oauth/token" && grantType === TOKEN_EXCHANGE_GRANT) return handleTokenExchangeGrant(state, key, auth.client, params, res, dpop.jkt)
     if (path === "/oauth/token" && grantType === CIBA_GRANT && interceptCibaPoll(state, params, res)) return
     if (path === "/oauth/par") withOfflineAccessPrompt(params)
     if (path === "/oauth/par") withoutLinkingAudience(params)

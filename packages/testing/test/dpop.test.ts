@@ -2,7 +2,8 @@ import { createHash, randomBytes } from "node:crypto"
 import * as jose from "jose"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startEmulator, type Emulator } from "../src/index.js"
-import { loginAs, refresh } from "./helpers.js"
+import { totp } from "../src/internal/Totp.js"
+import { loginAs, refresh, tokenRequest } from "./helpers.js"
 
 const ALL = "create:me:connected_accounts read:me:connected_accounts delete:me:connected_accounts"
 const TOKEN_VAULT = "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token"
@@ -204,5 +205,107 @@ describe("DPoP at the My Account API and the third-party API (requiredByApis)", 
       headers: { authorization: `DPoP ${vault.access_token}`, dpop: await proof(key, { htm: "GET", htu: api, ath: ath(vault.access_token) }) }
     })
     expect(served.status).toBe(200)
+  })
+})
+
+describe("DPoP on the grants the emulator answers itself (MFA verify, passwordless OTP, Custom Token Exchange)", () => {
+  const SECURE = "https://vault.example.com/"
+  let emulator: Emulator
+  let key: Key
+  let refreshToken: string
+  let secret: string
+
+  beforeAll(async () => {
+    emulator = await startEmulator({
+      apis: [{ audience: SECURE, scopes: ["read:vault"], requireMfa: true }],
+      clients: [{
+        clientId: "app",
+        clientSecret: "app-secret",
+        redirectUris: ["http://127.0.0.1:3000/auth/callback"],
+        refreshTokenPolicies: [{ audience: SECURE, scopes: ["read:vault"] }]
+      }],
+      tokenExchange: { validate: (request) => ({ sub: request.subjectToken }) }
+    })
+    key = await makeKey()
+    const { sub } = await emulator.createUser({ email: "ada@example.com" })
+    secret = (await emulator.enrollMfa("ada@example.com", { type: "otp" })).secret!
+    refreshToken = (await loginAs(emulator, "ada@example.com", { clientId: "app", clientSecret: "app-secret" })).tokens.refresh_token!
+    expect(sub).toBeTruthy()
+  })
+  afterAll(() => emulator?.stop())
+
+  const client = { client_id: "app", client_secret: "app-secret" }
+  const htu = () => `${emulator.origin}/oauth/token`
+  const expectBound = async (response: Response) => {
+    expect(response.status).toBe(200)
+    const body = (await response.json()) as { access_token: string; token_type: string }
+    expect(body.token_type).toBe("DPoP")
+    expect(jose.decodeJwt(body.access_token)["cnf"]).toEqual({ jkt: key.jkt })
+  }
+  const expectRefusedProof = async (response: Response) => {
+    expect(response.status).toBe(400)
+    expect(((await response.json()) as { error: string }).error).toBe("invalid_dpop_proof")
+  }
+
+  const mfaToken = async () => {
+    const response = await tokenRequest(emulator, { grant_type: "refresh_token", refresh_token: refreshToken, ...client, audience: SECURE, scope: "openid read:vault" })
+    expect(response.status).toBe(403)
+    return ((await response.json()) as { mfa_token: string }).mfa_token
+  }
+
+  it("mfa-otp: a proof binds the token to its key; a proof for another URL is refused; none gives a Bearer token", async () => {
+    const verify = async (headers: Record<string, string>) =>
+      tokenRequest(emulator, { grant_type: "http://auth0.com/oauth/grant-type/mfa-otp", ...client, mfa_token: await mfaToken(), otp: await totp(secret) }, headers)
+    await expectRefusedProof(await verify({ dpop: await proof(key, { htu: `${emulator.origin}/oauth/par` }) }))
+    await expectBound(await verify({ dpop: await proof(key, { htu: htu() }) }))
+    const bearer = await verify({})
+    expect(bearer.status).toBe(200)
+    const body = (await bearer.json()) as { access_token: string; token_type: string }
+    expect(body.token_type).toBe("Bearer")
+    expect(jose.decodeJwt(body.access_token)["cnf"]).toBeUndefined()
+  })
+
+  it("passwordless OTP: a proof binds the token; a replayed proof is refused", async () => {
+    const start = await fetch(`${emulator.origin}/passwordless/start`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ ...client, connection: "email", email: "grace@example.com", send: "code" }).toString()
+    })
+    expect(start.status).toBe(200)
+    const grant = (headers: Record<string, string>) =>
+      tokenRequest(emulator, {
+        grant_type: "http://auth0.com/oauth/grant-type/passwordless/otp",
+        ...client,
+        realm: "email",
+        username: "grace@example.com",
+        otp: emulator.lastPasswordlessCode("grace@example.com")!,
+        scope: "openid"
+      }, headers)
+    const used = await proof(key, { htu: htu() })
+    await expectBound(await grant({ dpop: used }))
+    const again = await fetch(`${emulator.origin}/passwordless/start`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ ...client, connection: "email", email: "grace@example.com", send: "code" }).toString()
+    })
+    expect(again.status).toBe(200)
+    await expectRefusedProof(await grant({ dpop: used }))
+  })
+
+  it("Custom Token Exchange: a proof binds the token; a tampered proof is refused", async () => {
+    const { sub } = await emulator.createUser({ email: "linus@example.com" })
+    const exchange = (headers: Record<string, string>) =>
+      tokenRequest(emulator, {
+        grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+        ...client,
+        subject_token: sub,
+        subject_token_type: "urn:example:legacy-session",
+        scope: "openid"
+      }, headers)
+    const good = await proof(key, { htu: htu() })
+    const [header, payload, signature] = good.split(".")
+    const tampered = `${header}.${payload}.${signature!.slice(0, -4)}AAAA`
+    await expectRefusedProof(await exchange({ dpop: tampered }))
+    await expectBound(await exchange({ dpop: good }))
   })
 })

@@ -26,6 +26,13 @@ describe("OIDC at Auth0's paths", () => {
           ]
         },
         { clientId: "rotating", clientSecret: "rot-secret", redirectUris: [REDIRECT_URI], refreshTokenRotation: true },
+        {
+          clientId: "rotating-leeway",
+          clientSecret: "leeway-secret",
+          redirectUris: [REDIRECT_URI],
+          refreshTokenRotation: true,
+          refreshTokenReuseIntervalSeconds: 60
+        },
         { clientId: "jwt-client", jwks: { keys: [clientJwk] }, redirectUris: [REDIRECT_URI] }
       ],
       apis: [
@@ -243,18 +250,61 @@ describe("OIDC at Auth0's paths", () => {
     })
   })
 
-  it("rotation on: each refresh returns a new refresh_token and the old one stops working", async () => {
+  it("rotation on: each refresh returns a new refresh_token; reusing a rotated-away one revokes the whole family", async () => {
     const { tokens } = await loginAs(emulator, user, { clientId: "rotating", clientSecret: "rot-secret" })
     const first = tokens.refresh_token!
-    const r1 = (await (await tokenRequest(emulator, { grant_type: "refresh_token", refresh_token: first, client_id: "rotating", client_secret: "rot-secret" })).json()) as {
-      refresh_token: string
-    }
+    const detectionsBefore = emulator.refreshTokenReuseDetections()
+    const rotate = (refreshToken: string) =>
+      tokenRequest(emulator, { grant_type: "refresh_token", refresh_token: refreshToken, client_id: "rotating", client_secret: "rot-secret" })
+    const r1 = (await (await rotate(first)).json()) as { refresh_token: string }
     expect(r1.refresh_token).toBeTruthy()
     expect(r1.refresh_token).not.toBe(first)
-    const reuse = await tokenRequest(emulator, { grant_type: "refresh_token", refresh_token: first, client_id: "rotating", client_secret: "rot-secret" })
+    const r2 = (await (await rotate(r1.refresh_token)).json()) as { refresh_token: string }
+    expect(r2.refresh_token).not.toBe(r1.refresh_token)
+    expect(emulator.refreshTokenReuseDetections()).toBe(detectionsBefore)
+
+    // The first token again: a breach. It is refused, and so is the family's current token.
+    const reuse = await rotate(first)
     expect(reuse.status).toBe(403)
-    const r2 = await tokenRequest(emulator, { grant_type: "refresh_token", refresh_token: r1.refresh_token, client_id: "rotating", client_secret: "rot-secret" })
-    expect(r2.status).toBe(200)
+    expect(((await reuse.json()) as { error: string }).error).toBe("invalid_grant")
+    expect(emulator.refreshTokenReuseDetections()).toBe(detectionsBefore + 1)
+    expect((await rotate(r2.refresh_token)).status).toBe(403)
+    expect((await rotate(r1.refresh_token)).status).toBe(403)
+    expect(emulator.refreshTokenReuseDetections()).toBe(detectionsBefore + 1)
+
+    // Another login's family is untouched.
+    const other = (await loginAs(emulator, user, { clientId: "rotating", clientSecret: "rot-secret" })).tokens.refresh_token!
+    expect((await rotate(other)).status).toBe(200)
+  })
+
+  it("rotation with a reuse interval: a rotated-away token still works inside it, and the family lives on", async () => {
+    const { tokens } = await loginAs(emulator, user, { clientId: "rotating-leeway", clientSecret: "leeway-secret" })
+    const rotate = (refreshToken: string) =>
+      tokenRequest(emulator, { grant_type: "refresh_token", refresh_token: refreshToken, client_id: "rotating-leeway", client_secret: "leeway-secret" })
+    const detectionsBefore = emulator.refreshTokenReuseDetections()
+    const first = tokens.refresh_token!
+    const r1 = (await (await rotate(first)).json()) as { refresh_token: string }
+    const again = await rotate(first)
+    expect(again.status).toBe(200)
+    const r1b = (await again.json()) as { refresh_token: string }
+    expect(r1b.refresh_token).not.toBe(r1.refresh_token)
+    expect((await rotate(r1.refresh_token)).status).toBe(200)
+    expect((await rotate(r1b.refresh_token)).status).toBe(200)
+    expect(emulator.refreshTokenReuseDetections()).toBe(detectionsBefore)
+  })
+
+  it("a revoked refresh token is refused and counts as no reuse", async () => {
+    const { tokens } = await loginAs(emulator, user, { clientId: "rotating", clientSecret: "rot-secret" })
+    const detectionsBefore = emulator.refreshTokenReuseDetections()
+    const revoke = await fetch(`${emulator.origin}/oauth/revoke`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token: tokens.refresh_token!, client_id: "rotating", client_secret: "rot-secret" })
+    })
+    expect(revoke.status).toBe(200)
+    const refused = await tokenRequest(emulator, { grant_type: "refresh_token", refresh_token: tokens.refresh_token!, client_id: "rotating", client_secret: "rot-secret" })
+    expect(refused.status).toBe(403)
+    expect(emulator.refreshTokenReuseDetections()).toBe(detectionsBefore)
   })
 
   describe("client authentication", () => {

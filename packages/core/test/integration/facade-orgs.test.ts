@@ -62,7 +62,7 @@ describe("facade: organizations and account linking", () => {
       // The session's organization goes along, so the tenant keeps it in the new ID token.
       expect(linkUrl.searchParams.get("organization")).toBe(acme.id)
       const linked = await callbackRoute(await emulator.login(linkUrl.href, { user: "ada.google@example.com" }))
-      expect(linked).toEqual({ kind: "link", appState: { to: "/settings" } })
+      expect(linked).toEqual({ kind: "link", appState: { to: "/settings" }, connection: "google-oauth2" })
       const user = await send((o) => auth0.getUser(o))
       expect(user?.sub).toBe(sub)
       expect((user?.["identities"] as Array<unknown>).length).toBe(2)
@@ -79,6 +79,35 @@ describe("facade: organizations and account linking", () => {
 
       const unlinkUrl = await send((o) => auth0.startUnlinkUser({ connection: "google-oauth2" }, o))
       expect(await callbackRoute(await emulator.login(unlinkUrl.href, { user: "ada@example.com" }))).toMatchObject({ kind: "unlink" })
+      expect(((await send((o) => auth0.getUser(o)))?.["identities"] as Array<unknown>).length).toBe(1)
+    } finally {
+      await auth0.dispose()
+    }
+  })
+  it("handleCallback (the callback the mounted routes use) completes links and unlinks too, keeping the session", async () => {
+    await emulator.createUser({ email: "grace@example.com" })
+    await emulator.createUser({ email: "grace.gh@example.com", sub: "github|91" })
+    const auth0 = new BaseServerClient<StoreOptions>(sdkOptions(emulator), { jar: (o) => o.jar, commit: () => {} })
+    try {
+      const send = makeBrowser()
+      const loginUrl = await send((o) => auth0.startInteractiveLogin({ appState: { returnTo: "/home" } }, o))
+      const login = await send(async (o) => auth0.handleCallback(await emulator.login(loginUrl.href, { user: "grace@example.com" }), o))
+      expect(login).toEqual({ _tag: "Login", appState: { returnTo: "/home" } })
+      const before = await send((o) => auth0.getSession(o))
+
+      const linkUrl = await send((o) => auth0.startLinkUser({ connection: "github", appState: { returnTo: "/settings" } }, o))
+      const linked = await send(async (o) => auth0.handleCallback(await emulator.login(linkUrl.href, { user: "grace.gh@example.com" }), o))
+      expect(linked).toEqual({ _tag: "Link", appState: { returnTo: "/settings" }, connection: "github" })
+      const after = await send((o) => auth0.getSession(o))
+      expect(after?.user.sub).toBe(before?.user.sub)
+      expect((after?.user["identities"] as Array<unknown>).length).toBe(2)
+      // Only the ID token and the claims changed: the refresh token and the token sets are kept.
+      expect(after?.refreshToken).toBe(before?.refreshToken)
+      expect(after?.tokenSets).toEqual(before?.tokenSets)
+
+      const unlinkUrl = await send((o) => auth0.startUnlinkUser({ connection: "github" }, o))
+      const unlinked = await send(async (o) => auth0.handleCallback(await emulator.login(unlinkUrl.href, { user: "grace@example.com" }), o))
+      expect(unlinked).toMatchObject({ _tag: "Unlink", connection: "github" })
       expect(((await send((o) => auth0.getUser(o)))?.["identities"] as Array<unknown>).length).toBe(1)
     } finally {
       await auth0.dispose()

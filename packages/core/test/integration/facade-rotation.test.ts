@@ -59,12 +59,14 @@ describe("facade with rotation", () => {
       const late = makeBrowser(oldCookies)
       expect((await late.send((o) => b.getAccessToken({ audience: API }, o))).accessToken).toBe(first.accessToken)
       expect(emulator.requestCount("/oauth/token", "refresh_token")).toBe(1)
+      expect(emulator.refreshTokenReuseDetections()).toBe(0)
 
       // The app's API rejected the token: drop it, and the next call gets a fresh one (with the successor).
       await late.send((o) => b.invalidateAccessToken({ audience: API, accessToken: first.accessToken }, o))
       const fresh = await late.send((o) => b.getAccessToken({ audience: API }, o))
       expect(fresh.accessToken).not.toBe(first.accessToken)
       expect(emulator.requestCount("/oauth/token", "refresh_token")).toBe(2)
+      expect(emulator.refreshTokenReuseDetections()).toBe(0)
       expect(emulator.requestCount("/oauth/token")).toBe(2)
     } finally {
       await Promise.all([a.dispose(), b.dispose()])

@@ -240,7 +240,10 @@ describe("MFA against the emulator", () => {
       const layer = appLayer(emulator)
       const browser = makeCookieBrowser()
       const url = yield* browser.request(
-        Login.startInteractiveLogin({ authorizationParams: { audience: MFA_API, scope: "openid profile offline_access transfer:funds" } })
+        Login.startInteractiveLogin({
+          authorizationParams: { audience: MFA_API, scope: "openid profile offline_access transfer:funds" },
+          appState: { returnTo: "/transfers" }
+        })
       ).pipe(Effect.provide(layer))
       const callback = yield* Effect.promise(() => emulator.login(url.toString(), { user: "login@example.com" }))
       const exit = yield* Effect.exit(browser.request(Login.completeInteractiveLogin(callback)).pipe(Effect.provide(layer)))
@@ -249,6 +252,8 @@ describe("MFA against the emulator", () => {
       expect(error).toBeInstanceOf(MfaRequiredError)
       const mfa = error as MfaRequiredError
       expect(mfa.audience).toBe(MFA_API)
+      // The login's transaction is spent: its appState travels on the error, for after verify.
+      expect(mfa.appState).toEqual({ returnTo: "/transfers" })
       expect(Option.isNone(yield* browser.request(readSession).pipe(Effect.provide(layer)))).toBe(true)
 
       const otp = yield* Effect.promise(() => totp(secret!))

@@ -74,6 +74,7 @@ describe("refresh token rotation", () => {
       )
       expect(results.filter(Either.isLeft)).toEqual([])
       expect(refreshes(emulator)).toBe(1)
+      expect(emulator.refreshTokenReuseDetections()).toBe(0)
       const tokens = new Set(results.map((r) => Either.getOrThrow(r).accessToken))
       expect(tokens.size).toBe(1)
 
@@ -87,6 +88,7 @@ describe("refresh token rotation", () => {
       // And another API, from the other instance than the one that last rotated.
       yield* on(0)(browser.request(AccessToken.getAccessToken({ audience: OTHER_API, scope: "read:other" })))
       expect(refreshes(emulator)).toBe(5)
+      expect(emulator.refreshTokenReuseDetections()).toBe(0)
       expect(emulator.requestCount("/oauth/token")).toBe(5)
     })))
 
@@ -108,12 +110,14 @@ describe("refresh token rotation", () => {
       const afterA = yield* run(browser.request(readSession))
       expect(afterA.refreshToken).not.toBe(before.refreshToken)
       expect(refreshes(emulator)).toBe(1)
+      expect(emulator.refreshTokenReuseDetections()).toBe(0)
 
       // Request B was on the wire with the old cookie and arrives after A finished.
       const late = makeCookieBrowser(oldCookies)
       const b = yield* run(late.request(AccessToken.getAccessToken({ audience: API })))
       expect(b.accessToken).toBe(a.accessToken)
       expect(refreshes(emulator)).toBe(1)
+      expect(emulator.refreshTokenReuseDetections()).toBe(0)
       // B's response carries the successor: that browser converged.
       expect((yield* run(late.request(readSession))).refreshToken).toBe(afterA.refreshToken)
 
@@ -122,10 +126,12 @@ describe("refresh token rotation", () => {
       const next = yield* run(late.request(AccessToken.getAccessToken({ audience: API })))
       expect(next.accessToken).not.toBe(a.accessToken)
       expect(refreshes(emulator)).toBe(2)
+      expect(emulator.refreshTokenReuseDetections()).toBe(0)
       yield* run(browser.request(expireAccessTokens))
       expect((yield* run(browser.request(AccessToken.getAccessToken({ audience: API })))).accessToken).toBe(next.accessToken)
       yield* run(browser.request(AccessToken.getAccessToken({ audience: OTHER_API, scope: "read:other" })))
       expect(refreshes(emulator)).toBe(3)
+      expect(emulator.refreshTokenReuseDetections()).toBe(0)
       expect(emulator.requestCount("/oauth/token")).toBe(3)
     })))
 
@@ -150,6 +156,7 @@ describe("refresh token rotation", () => {
       expect((yield* run(late.request(readSession))).refreshToken).toBe((yield* run(browser.request(readSession))).refreshToken)
       yield* run(late.request(AccessToken.getAccessToken({ audience: OTHER_API, scope: "read:other" })))
       expect(refreshes(emulator)).toBe(2)
+      expect(emulator.refreshTokenReuseDetections()).toBe(0)
     })))
 
   it.live("cookie sessions on two instances sharing a coordination backend: a late cookie on the other instance sends nothing", () =>
@@ -188,6 +195,7 @@ describe("refresh token rotation", () => {
       const late = makeCookieBrowser(oldCookies)
       yield* on(1)(late.request(AccessToken.getAccessToken({ audience: API })))
       expect(refreshes(emulator)).toBe(1)
+      expect(emulator.refreshTokenReuseDetections()).toBe(0)
       // What the ledger keeps in the backend is sealed: no token in clear.
       const refreshed = yield* on(1)(late.request(readSession))
       expect(remembered).toHaveLength(1)
@@ -196,5 +204,6 @@ describe("refresh token rotation", () => {
       yield* on(1)(late.request(expireAccessTokens))
       yield* on(1)(late.request(AccessToken.getAccessToken({ audience: API })))
       expect(refreshes(emulator)).toBe(2)
+      expect(emulator.refreshTokenReuseDetections()).toBe(0)
     })))
 })

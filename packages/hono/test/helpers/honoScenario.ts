@@ -2,12 +2,14 @@
  * The scenario every runtime runs against the fixture Hono app (test/fixtures/app.ts) and the
  * local Auth0 emulator, driven over HTTP the way a browser would: the guard's 401 and redirect,
  * an open-redirect attempt, login, the protected routes, a refresh whose cookie the middleware
- * copies, typed errors rendered by `app.onError`, bad callbacks that keep the session, logout.
+ * copies, connecting an account through the connect route, listing and deleting it, typed errors
+ * rendered by `app.onError`, bad callbacks that keep the session, back-channel logout through the
+ * mounted route (the tenant's token, and forged or replayed ones), logout.
  */
 import { startEmulator, type Emulator } from "@auth0-effect/testing"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { freePort, makeBrowser, parseSetCookie } from "../../../bun/test/helpers/runtimeApp.js"
-import type { AppConfig } from "../fixtures/app.js"
+import { type AppConfig, GOOGLE_SCOPES } from "../fixtures/app.js"
 
 export const CLIENT_ID = "hono-app"
 export const CLIENT_SECRET = "hono-app-client-secret-0123456789"
@@ -37,6 +39,8 @@ export const describeHonoRuntime = (runtime: HonoRuntime) =>
     let served: ServedApp | undefined
     let origin = ""
     let browser: ReturnType<typeof makeBrowser>
+    let sub = ""
+    let connectedAccountId = ""
     // A failed start fails every test (with the runtime's output) instead of skipping them.
     let startError: unknown
     const started = () => {
@@ -54,10 +58,17 @@ export const describeHonoRuntime = (runtime: HonoRuntime) =>
             clientSecret: CLIENT_SECRET,
             redirectUris: [`${origin}/auth/callback`],
             postLogoutRedirectUris: [`${origin}/`],
-            refreshTokenPolicies: [{ audience: API, scopes: ["read:items"] }]
+            backchannelLogoutUri: `${origin}/auth/backchannel-logout`,
+            refreshTokenPolicies: [
+              { audience: API, scopes: ["read:items"] },
+              {
+                audience: "{origin}/me/",
+                scopes: ["create:me:connected_accounts", "read:me:connected_accounts", "delete:me:connected_accounts"]
+              }
+            ]
           }]
         })
-        await emulator.createUser({ email: "ada@example.com", name: "Ada Lovelace" })
+        ;({ sub } = await emulator.createUser({ email: "ada@example.com", name: "Ada Lovelace" }))
         served = await runtime.start({
           runtime: runtime.name,
           origin,
@@ -159,6 +170,54 @@ export const describeHonoRuntime = (runtime: HonoRuntime) =>
       expect(emulator.requestCount("/oauth/token", "refresh_token")).toBe(refreshes + 1)
     })
 
+    it("connect through the route: the provider's consent, then the one callback completes it and lands on returnTo", async () => {
+      started()
+      const connect = await browser.request(`/auth/connect?connection=google-oauth2&returnTo=${encodeURIComponent("/accounts")}`)
+      expect(connect.response.status, await connect.response.clone().text()).toBe(302)
+      const connectUri = new URL(connect.response.headers.get("location") ?? "")
+      expect(connectUri.origin).toBe(emulator.origin)
+      expect(connectUri.searchParams.get("ticket")).toMatch(/.+/)
+      const transactions = connect.setCookies.filter((c) => c.name.startsWith("__a0_tx.") && !isRemoval(c))
+      expect(transactions).toHaveLength(1)
+      const back = new URL(await emulator.connect(connectUri.href))
+      expect(`${back.origin}${back.pathname}`).toBe(`${origin}/auth/callback`)
+      expect(back.searchParams.get("connect_code")).toMatch(/.+/)
+      const completions = emulator.requestCount("/me/v1/connected-accounts/complete")
+      const done = await browser.request(`${back.pathname}${back.search}`)
+      expect(done.response.status, await done.response.clone().text()).toBe(302)
+      expect(done.response.headers.get("location")).toBe("/accounts")
+      expect(emulator.requestCount("/me/v1/connected-accounts/complete")).toBe(completions + 1)
+      expect(done.setCookies.some((c) => c.name === transactions[0]!.name && isRemoval(c))).toBe(true)
+      // A connection the route's options do not list is refused, through app.onError.
+      const other = await browser.request("/auth/connect?connection=github")
+      expect(other.response.status).toBe(400)
+      expect(await other.response.json()).toMatchObject({ error: "InvalidArgumentError", route: "connect" })
+    })
+
+    it("lists the connected account, with the scopes the connect route asked for", async () => {
+      started()
+      const { response } = await browser.request("/accounts")
+      expect(response.status).toBe(200)
+      const { accounts } = (await response.json()) as { accounts: Array<{ id: string; connection: string; scopes: Array<string> }> }
+      expect(accounts.map((a) => a.connection)).toEqual(["google-oauth2"])
+      expect(accounts[0]!.scopes).toEqual(expect.arrayContaining(GOOGLE_SCOPES.filter((s) => s.startsWith("https://"))))
+      connectedAccountId = accounts[0]!.id
+    })
+
+    it("disconnects it: 204, the list no longer has it, and deleting it again is a typed MyAccountApiError", async () => {
+      started()
+      expect(connectedAccountId).not.toBe("")
+      const deletes = emulator.requestCount("/me/v1/connected-accounts/accounts")
+      const removed = await browser.request(`/accounts/${encodeURIComponent(connectedAccountId)}`, { method: "DELETE" })
+      expect(removed.response.status).toBe(204)
+      expect(emulator.requestCount("/me/v1/connected-accounts/accounts")).toBe(deletes + 1)
+      const { response } = await browser.request("/accounts")
+      expect(((await response.json()) as { accounts: Array<unknown> }).accounts).toEqual([])
+      const again = await browser.request(`/accounts/${encodeURIComponent(connectedAccountId)}`, { method: "DELETE" })
+      expect(again.response.status).toBe(500)
+      expect(await again.response.json()).toEqual({ error: "MyAccountApiError" })
+    })
+
     it("a callback with an unknown state: app.onError renders Auth0RouteError; the session is intact", async () => {
       started()
       const before = new Map(browser.cookies)
@@ -190,6 +249,46 @@ export const describeHonoRuntime = (runtime: HonoRuntime) =>
       expect(sessionCookies(setCookies)).toEqual([])
       expect(browser.cookies.has(`__a0_tx.${state}`)).toBe(false)
       expect([...browser.cookies].filter(([name]) => name.startsWith(SESSION_COOKIE))).toEqual(session)
+      expect((await browser.request("/me")).response.status).toBe(200)
+    })
+
+    it("back-channel logout through the route: forged tokens get the OAuth error JSON past app.onError; the tenant's ends the session; a replay is refused", async () => {
+      started()
+      expect((await browser.request("/me")).response.status).toBe(200)
+      // As the tenant calls it: no cookie, no Origin.
+      const post = (body: string, contentType = "application/x-www-form-urlencoded") =>
+        fetch(`${origin}/auth/backchannel-logout`, { method: "POST", headers: { "content-type": contentType }, body })
+      const expectRefused = async (response: Response, error_description: string) => {
+        expect(response.status).toBe(400)
+        expect(response.headers.get("content-type")).toMatch(/^application\/json/)
+        expect(response.headers.get("cache-control")).toBe("no-store")
+        expect(await response.json()).toEqual({ error: "invalid_request", error_description })
+      }
+      await expectRefused(await post("logout_token=not-a-jwt"), "the logout token was refused")
+      const foreign = await emulator.makeLogoutToken({ clientId: CLIENT_ID, sub, foreignKey: true })
+      await expectRefused(await post(new URLSearchParams({ logout_token: foreign }).toString()), "the logout token was refused")
+      const wrongType = await post(JSON.stringify({ logout_token: foreign }), "application/json")
+      expect(wrongType.status).toBe(400)
+      expect(((await wrongType.json()) as { error: string }).error).toBe("invalid_request")
+      // None of them touched the session.
+      expect((await browser.request("/me")).response.status).toBe(200)
+
+      expect(await emulator.sendBackchannelLogout({ clientId: CLIENT_ID, sub })).toBe(200)
+      const me = await browser.request("/me")
+      expect(me.response.status).toBe(401)
+      const page = await browser.request("/profile")
+      expect(page.response.status).toBe(302)
+      expect(page.response.headers.get("location")).toBe(`/auth/login?returnTo=${encodeURIComponent("/profile")}`)
+
+      // A token is accepted once: the same jti again is a replay.
+      const token = new URLSearchParams({ logout_token: await emulator.makeLogoutToken({ clientId: CLIENT_ID, sub }) }).toString()
+      const first = await post(token)
+      expect(first.status).toBe(200)
+      await expectRefused(await post(token), "the logout token was refused")
+
+      // A new login works after it.
+      const again = await login("/auth/login")
+      expect(again.response.status).toBe(302)
       expect((await browser.request("/me")).response.status).toBe(200)
     })
 

@@ -10,6 +10,7 @@ import { OIDC_SCOPES } from "./Provider.js"
 import type { ResolvedClient, State } from "./State.js"
 import { totp } from "./Totp.js"
 import { userClaims } from "./TokenEndpoint.js"
+import { boundClaims, tokenTypeFor } from "./Binding.js"
 
 export const isMfaGrant = (grantType: string | null): boolean =>
   grantType === MFA_GRANTS.otp || grantType === MFA_GRANTS.oob || grantType === MFA_GRANTS.recovery
@@ -27,7 +28,8 @@ export const handleMfaGrant = async (
   key: TenantKey,
   client: ResolvedClient,
   params: URLSearchParams,
-  res: ServerResponse
+  res: ServerResponse,
+  jkt?: string | undefined
 ): Promise<void> => {
   const grantType = params.get("grant_type")
   const token = params.get("mfa_token")
@@ -65,7 +67,7 @@ export const handleMfaGrant = async (
     state.mfa.recoveryCodes.set(record.sub, newRecoveryCodeValue)
   }
   record.used = true
-  sendJson(res, 200, await mintTokens(state, key, client, record, newRecoveryCodeValue))
+  sendJson(res, 200, await mintTokens(state, key, client, record, newRecoveryCodeValue, jkt))
 }
 
 /** What a verified mfa_token answers: the original request's tokens, with `amr: ["mfa"]`. */
@@ -74,7 +76,8 @@ const mintTokens = async (
   key: TenantKey,
   client: ResolvedClient,
   record: MfaTokenRecord,
-  recoveryCode: string | undefined
+  recoveryCode: string | undefined,
+  jkt: string | undefined
 ): Promise<Record<string, unknown>> => {
   const iat = nowSeconds()
   const scopes = record.scope.split(" ").filter((s) => s.length > 0)
@@ -90,11 +93,12 @@ const mintTokens = async (
       amr: ["mfa"],
       iat,
       exp: iat + state.accessTokenTtl,
-      jti: randomId(16)
+      jti: randomId(16),
+      ...boundClaims(jkt)
     }, "at+jwt"),
     scope: record.scope,
     expires_in: state.accessTokenTtl,
-    token_type: "Bearer"
+    token_type: tokenTypeFor(jkt)
   }
   if (oidcScopes.includes("openid")) {
     body["id_token"] = await signJwt(key, {

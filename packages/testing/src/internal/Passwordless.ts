@@ -6,6 +6,7 @@ import { nowSeconds, randomId, redirect, sendHtml, sendJson, sendOAuthError } fr
 import { CLAIMS_BY_SCOPE, OIDC_SCOPES } from "./Provider.js"
 import { issueLoginTicket, LOGIN_TICKET_PARAM } from "./SessionTransfer.js"
 import type { ResolvedClient, State, UserRecord } from "./State.js"
+import { boundClaims, tokenTypeFor } from "./Binding.js"
 
 /**
  * Auth0's passwordless connections `email` and `sms`
@@ -162,7 +163,8 @@ export const handlePasswordlessGrant = async (
   key: TenantKey,
   client: ResolvedClient,
   params: URLSearchParams,
-  res: ServerResponse
+  res: ServerResponse,
+  jkt?: string | undefined
 ): Promise<void> => {
   const realm = params.get("realm")
   const username = params.get("username")
@@ -188,9 +190,10 @@ export const handlePasswordlessGrant = async (
     scope: scopes.join(" "),
     iat,
     exp: iat + state.accessTokenTtl,
-    jti: randomId(16)
+    jti: randomId(16),
+    ...boundClaims(jkt)
   }, "at+jwt")
-  const body: Record<string, unknown> = { access_token: accessToken, scope: scopes.join(" "), expires_in: state.accessTokenTtl, token_type: "Bearer" }
+  const body: Record<string, unknown> = { access_token: accessToken, scope: scopes.join(" "), expires_in: state.accessTokenTtl, token_type: tokenTypeFor(jkt) }
   if (scopes.includes("openid")) {
     body["id_token"] = await signJwt(key, {
       ...claimsFor(user, scopes),

@@ -21,6 +21,6 @@ export const handleRevocation = async (
   const token = params.get("token")
   if (!token) return sendOAuthError(res, 400, "invalid_request", "Missing required parameter: token")
   const found = await findRefreshToken(state, provider, token)
-  if (found && found.grant.clientId === client.clientId) await found.consume()
+  if (found && found.grant.clientId === client.clientId) await found.consume("revoked")
   sendText(res, 200, "", "text/plain; charset=utf-8")
 }

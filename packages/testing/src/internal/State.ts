@@ -1,3 +1,4 @@
+import type { RefreshFamilyState } from "./RefreshFamilies.js"
 import type { EmulatorClient } from "../Emulator.js"
 import type { DpopState } from "./Dpop.js"
 import type { MfaState } from "./Mfa.js"
@@ -24,6 +25,8 @@ export interface RefreshGrant {
   readonly authTime: number | undefined
   readonly grantId: string | undefined
   readonly expiresAt: number
+  /** The rotation family (see internal/RefreshFamilies.ts); unset before the first rotation. */
+  readonly family?: string | undefined
 }
 
 export interface ConnectedAccount {
@@ -85,8 +88,10 @@ export interface State {
   readonly users: Map<string, UserRecord>
   /** Refresh tokens the emulator minted itself (rotation), by value. */
   readonly refreshTokens: Map<string, RefreshGrant>
-  /** Refresh tokens that were rotated away or revoked. */
+  /** Refresh tokens that were revoked (the revocation endpoint). */
   readonly revokedRefreshTokens: Set<string>
+  /** Rotation families: rotated-away tokens, families revoked on reuse. */
+  readonly refreshFamilies: RefreshFamilyState
   readonly accounts: Map<string, ConnectedAccount>
   accountSeq: number
   readonly connectSessions: Map<string, ConnectSession>

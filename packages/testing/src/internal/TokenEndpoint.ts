@@ -8,6 +8,8 @@ import { requiresMfa, sendMfaRequired } from "./Mfa.js"
 import type { RefreshGrant, ResolvedClient, State } from "./State.js"
 import { identitiesOf } from "./AccountLinking.js"
 import { organizationClaims } from "./Organizations.js"
+import { familyOf, presentRotated } from "./RefreshFamilies.js"
+import { boundClaims, tokenTypeFor } from "./Binding.js"
 
 export const TOKEN_VAULT_GRANT = "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token"
 export const REFRESH_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:refresh_token"
@@ -41,19 +43,37 @@ const unique = (values: ReadonlyArray<string>): Array<string> => [...new Set(val
 
 export interface FoundRefreshToken {
   readonly grant: RefreshGrant
-  readonly consume: () => Promise<void>
+  /** Ends this token's life: `rotated` keeps it for reuse detection, `revoked` forgets it. */
+  readonly consume: (reason: "rotated" | "revoked") => Promise<void>
 }
 
-/** Looks a refresh token up: first the ones the emulator minted on rotation, then oidc-provider's. */
+/**
+ * Looks a refresh token up: first the ones the emulator minted on rotation, then oidc-provider's.
+ * A rotated-away token is usable inside its client's reuse interval; later it revokes its family
+ * (internal/RefreshFamilies.ts) and is refused.
+ */
 export const findRefreshToken = async (state: State, provider: Provider, value: string): Promise<FoundRefreshToken | undefined> => {
   if (value.length === 0 || state.revokedRefreshTokens.has(value)) return undefined
-  const revoke = () => {
+  const families = state.refreshFamilies
+  const end = (grant: RefreshGrant) => (reason: "rotated" | "revoked") => {
     state.refreshTokens.delete(value)
-    state.revokedRefreshTokens.add(value)
+    if (reason === "rotated" && !families.rotated.has(value)) {
+      families.rotated.set(value, { family: familyOf(grant, value), grant, at: nowSeconds() })
+    } else if (reason === "revoked") {
+      families.rotated.delete(value)
+      state.revokedRefreshTokens.add(value)
+    }
+  }
+  const rotated = families.rotated.get(value)
+  if (rotated) {
+    const interval = state.clients.get(rotated.grant.clientId)?.refreshTokenReuseIntervalSeconds ?? 0
+    if (presentRotated(families, rotated, interval, nowSeconds()) === "breach") return undefined
+    return rotated.grant.expiresAt > nowSeconds() ? { grant: rotated.grant, consume: async (reason) => end(rotated.grant)(reason) } : undefined
   }
   const own = state.refreshTokens.get(value)
   if (own) {
-    return own.expiresAt > nowSeconds() ? { grant: own, consume: async () => revoke() } : undefined
+    if (families.revoked.has(familyOf(own, value))) return undefined
+    return own.expiresAt > nowSeconds() ? { grant: own, consume: async (reason) => end(own)(reason) } : undefined
   }
   let token: RefreshTokenLike | undefined
   try {
@@ -63,19 +83,21 @@ export const findRefreshToken = async (state: State, provider: Provider, value: 
   }
   if (!token || token.isExpired || token.consumed) return undefined
   const resource = Array.isArray(token.resource) ? token.resource[0] : token.resource
+  const grant: RefreshGrant = {
+    clientId: token.clientId,
+    accountId: token.accountId,
+    scope: token.scope ?? "",
+    audience: typeof resource === "string" ? resource : undefined,
+    sid: token.sid,
+    authTime: token.authTime,
+    grantId: token.grantId,
+    expiresAt: token.exp ?? nowSeconds() + 30 * 24 * 3600
+  }
+  if (families.revoked.has(familyOf(grant, value))) return undefined
   return {
-    grant: {
-      clientId: token.clientId,
-      accountId: token.accountId,
-      scope: token.scope ?? "",
-      audience: typeof resource === "string" ? resource : undefined,
-      sid: token.sid,
-      authTime: token.authTime,
-      grantId: token.grantId,
-      expiresAt: token.exp ?? nowSeconds() + 30 * 24 * 3600
-    },
-    consume: async () => {
-      revoke()
+    grant,
+    consume: async (reason) => {
+      end(grant)(reason)
       await token.consume()
     }
   }
@@ -172,7 +194,7 @@ export const handleRefreshGrant = async (
         exp,
         jti: randomId(16),
         // Bound to the proof's key (RFC 9449 §6.1).
-        ...(jkt !== undefined ? { cnf: { jkt } } : {})
+        ...boundClaims(jkt)
       },
       "at+jwt"
     )
@@ -195,7 +217,7 @@ export const handleRefreshGrant = async (
     access_token: accessToken,
     scope,
     expires_in: state.accessTokenTtl,
-    token_type: jkt !== undefined ? "DPoP" : "Bearer"
+    token_type: tokenTypeFor(jkt)
   }
   if (oidcScopes.includes("openid")) {
     body["id_token"] = await signJwt(key, {
@@ -214,8 +236,12 @@ export const handleRefreshGrant = async (
   }
   if (client.refreshTokenRotation) {
     const next = randomId(32)
-    await found.consume()
-    state.refreshTokens.set(next, { ...grant, expiresAt: Math.max(grant.expiresAt, iat + 30 * 24 * 3600) })
+    await found.consume("rotated")
+    state.refreshTokens.set(next, {
+      ...grant,
+      family: familyOf(grant, value),
+      expiresAt: Math.max(grant.expiresAt, iat + 30 * 24 * 3600)
+    })
     body["refresh_token"] = next
   }
   sendJson(res, 200, body)
@@ -265,7 +291,7 @@ export const handleTokenVaultGrant = async (
   })
   sendJson(res, 200, {
     access_token: token,
-    token_type: jkt !== undefined ? "DPoP" : "Bearer",
+    token_type: tokenTypeFor(jkt),
     expires_in: ttl,
     scope: account.scopes.join(" "),
     issued_token_type: FEDERATED_TOKEN_TYPE

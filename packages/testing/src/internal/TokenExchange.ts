@@ -13,6 +13,7 @@ import { nowSeconds, randomId, sendJson, sendOAuthError } from "./Http.js"
 import { CLAIMS_BY_SCOPE, OIDC_SCOPES } from "./Provider.js"
 import type { ResolvedClient, State } from "./State.js"
 import type { TokenExchangeDecision, TokenExchangeRequest } from "./PublicTypes.js"
+import { boundClaims, tokenTypeFor } from "./Binding.js"
 export type { TokenExchangeDecision, TokenExchangeOptions, TokenExchangeRequest } from "./PublicTypes.js"
 
 export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
@@ -47,7 +48,8 @@ export const handleTokenExchangeGrant = async (
   key: TenantKey,
   client: ResolvedClient,
   params: URLSearchParams,
-  res: ServerResponse
+  res: ServerResponse,
+  jkt?: string | undefined
 ): Promise<void> => {
   const subjectToken = optional(params, "subject_token")
   const subjectTokenType = optional(params, "subject_token_type")
@@ -103,13 +105,14 @@ export const handleTokenExchangeGrant = async (
         iat,
         exp: iat + state.accessTokenTtl,
         jti: randomId(16),
-        ...(request.organization !== undefined ? { org_id: request.organization } : {})
+        ...(request.organization !== undefined ? { org_id: request.organization } : {}),
+        ...boundClaims(jkt)
       },
       "at+jwt"
     ),
     scope: granted,
     expires_in: state.accessTokenTtl,
-    token_type: "Bearer",
+    token_type: tokenTypeFor(jkt),
     issued_token_type: ISSUED_TOKEN_TYPE
   }
   if (oidcScopes.includes("openid")) {
