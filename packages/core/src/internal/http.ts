@@ -182,6 +182,10 @@ const once = (
   }).pipe(
     Effect.scoped,
     noRedirects,
+    // Our own client span (Telemetry.httpAttempt) records the call without its query; the
+    // platform's span would repeat it with the full URL, and trace headers are not the tenant's business.
+    Effect.locally(HttpClient.currentTracerDisabledWhen, () => true),
+    Effect.locally(HttpClient.currentTracerPropagation, false),
     Effect.catchAll((error) => {
       if (error instanceof TransportError) return Effect.fail(error)
       if (error instanceof TooLarge) {
