@@ -364,7 +364,8 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
   }
 
   /**
-   * One callback URL for login and connect: completes whichever the URL carries.
+   * One callback URL for login, connect and account linking: completes whichever the URL's state
+   * started (`_tag` `"Login"`, `"Connect"`, `"Link"` or `"Unlink"`).
    *
    * @example
    * const result = await auth0.handleCallback(url, storeOptions)

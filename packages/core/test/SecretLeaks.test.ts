@@ -50,10 +50,13 @@ const renderings = (cause: Cause.Cause<unknown>): Array<string> => {
 const runAll = (origin: string, auth: Auth, tenant: HostileTenant | undefined) =>
   Effect.gen(function*() {
     const failures: Array<{ readonly flow: string; readonly cause: Cause.Cause<unknown> }> = []
-    for (const [flow, effect] of flows(origin)) {
-      const exit = yield* Effect.exit(Effect.provide(effect, layerFor(origin, auth)))
-      if (Exit.isFailure(exit)) failures.push({ flow, cause: exit.cause })
-    }
+    // Each flow on its own layer, side by side (a hanging or closed tenant costs each one its timeouts).
+    const exits = yield* Effect.forEach(
+      flows(origin),
+      ([flow, effect]) => Effect.map(Effect.exit(Effect.provide(effect, layerFor(origin, auth))), (exit) => ({ flow, exit })),
+      { concurrency: 16 }
+    )
+    for (const { flow, exit } of exits) if (Exit.isFailure(exit)) failures.push({ flow, cause: exit.cause })
     const known = secrets(tenant)
     const leaks: Array<string> = []
     for (const { flow, cause } of failures) {
