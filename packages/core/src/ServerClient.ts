@@ -39,6 +39,7 @@ import { type CookieJar, RequestCookies } from "./RequestCookies.js"
 import type { CookieAdapter } from "./CookieAdapter.js"
 import type { Session, UserClaims } from "./Session.js"
 import { StateStore } from "./StateStore.js"
+import * as Telemetry from "./Telemetry.js"
 import type { TelemetryLayer } from "./Telemetry.js"
 import type * as TokenExchangeFlow from "./TokenExchange.js"
 import type * as TokenVaultFlow from "./TokenVault.js"
@@ -143,7 +144,7 @@ export class BaseServerClient<StoreOptions> implements AsyncDisposable {
       coordinatorLayer({ coordination: coordinationBackend }),
       sessionStore ?? StateStore.cookie,
       transactionStore ?? TransactionStore.cookie,
-      telemetry ?? Layer.setTracerEnabled(false)
+      telemetry ?? Telemetry.disabled
     ).pipe(Layer.provideMerge(Layer.merge(config, http)))
     this.#managed = ManagedRuntime.make(this.#layer)
     this.#adapter = adapter

@@ -10,6 +10,8 @@
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
+import { globalValue } from "effect/GlobalValue"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -113,12 +115,33 @@ export const tenantLatency = Metric.timerWithBoundaries("auth0.tenant.duration",
 /** Store latency in milliseconds, tagged `auth0.store` and `auth0.store.operation`. */
 export const storeLatency = Metric.timerWithBoundaries("auth0.store.duration", boundariesMs, "Session and transaction store latency (ms)")
 
-/** Sets the defined ones of `attributes` on the current span (nothing when there is none, or tracing is off). */
-export const annotate = (attributes: Readonly<Record<string, string | number | boolean | undefined>>): Effect.Effect<void> => {
-  const defined: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(attributes)) if (value !== undefined) defined[key] = value
-  return Effect.annotateCurrentSpan(defined)
-}
+/**
+ * Whether the SDK updates its metrics and makes its store spans (default on, for Effect programs).
+ * The Promise facade turns it off, with tracing, when it has no `telemetry` option: then the hot
+ * path (a session read, a cached token) pays one `FiberRef` read per instrumented step, nothing more.
+ */
+export const enabled: FiberRef.FiberRef<boolean> = globalValue(
+  Symbol.for("@auth0-effect/core/Telemetry/enabled"),
+  () => FiberRef.unsafeMake(true)
+)
+
+/** A layer that switches {@link enabled} off for the runtime it builds (what the facade uses without `telemetry`). */
+export const disabled: Layer.Layer<never> = Layer.mergeAll(
+  Layer.setTracerEnabled(false),
+  Layer.scopedDiscard(Effect.locallyScoped(enabled, false))
+)
+
+/** `effect` when telemetry is {@link enabled}, nothing otherwise. */
+const whenEnabled = (effect: Effect.Effect<void>): Effect.Effect<void> =>
+  Effect.flatMap(FiberRef.get(enabled), (on) => (on ? effect : Effect.void))
+
+/** Sets the defined ones of `attributes` on the current span (nothing when there is none, or telemetry is off). */
+export const annotate = (attributes: Readonly<Record<string, string | number | boolean | undefined>>): Effect.Effect<void> =>
+  whenEnabled(Effect.suspend(() => {
+    const defined: Record<string, unknown> = {}
+    for (const [key, value] of Object.entries(attributes)) if (value !== undefined) defined[key] = value
+    return Effect.annotateCurrentSpan(defined)
+  }))
 
 const tagOf = (error: unknown): string => {
   const tag = typeof error === "object" && error !== null ? (error as { _tag?: unknown })._tag : undefined
@@ -144,7 +167,8 @@ export const flow = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E,
 const counted = new WeakSet<object>()
 
 /** Records a token cache lookup: the counter for `kind` and `auth0.cache` on the span. */
-export const cacheLookup = (kind: "access_token" | "connection", hit: boolean): Effect.Effect<void> => cacheLookups[kind][hit ? "hit" : "miss"]
+export const cacheLookup = (kind: "access_token" | "connection", hit: boolean): Effect.Effect<void> =>
+  whenEnabled(cacheLookups[kind][hit ? "hit" : "miss"])
 
 // Built once: this runs on every cached token read.
 const cacheLookups = Object.fromEntries((["access_token", "connection"] as const).map((kind) => [
@@ -182,8 +206,10 @@ export const httpAttempt = (method: string, url: string, attempt: number) =>
 const storeCall = (store: string, operation: string) => {
   const timer = Metric.tagged(Metric.tagged(storeLatency, Attributes.store, store), Attributes.storeOperation, operation)
   const span = { attributes: { [Attributes.store]: store, [Attributes.storeOperation]: operation } }
-  return <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    effect.pipe(Metric.trackDuration(timer), Effect.withSpan(SpanNames.store, span))
+  return <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+    const measured = effect.pipe(Metric.trackDuration(timer), Effect.withSpan(SpanNames.store, span))
+    return Effect.flatMap(FiberRef.get(enabled), (on) => (on ? measured : effect))
+  }
 }
 
 /**

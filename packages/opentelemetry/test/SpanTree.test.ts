@@ -7,7 +7,9 @@
 import { type Emulator, startEmulator } from "@auth0-effect/testing"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
+import * as Telemetry from "@auth0-effect/core/Telemetry"
 import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
 import { openTelemetry } from "../src/index.js"
 import { API, APP_CALLBACK, CLIENT_SECRET, flowSpans, makeBrowser, makeOtel, MY_ACCOUNT_SCOPES, tree, WebClient } from "./helpers.js"
 
@@ -207,11 +209,20 @@ describe("metrics after known sequences", () => {
 })
 
 describe("tracing off", () => {
-  it("without the option the facade exports nothing and records no span", async () => {
+  it("without the option the facade exports nothing, records no span and updates no metric", async () => {
     const { auth0, exporter, tracerProvider } = clientWith(false)
     const browser = makeBrowser()
     await login(auth0, browser, "quiet@example.com")
+    const counts = () =>
+      Effect.runSync(Effect.all([
+        Metric.value(Metric.tagged(Telemetry.tokenCacheHits, Telemetry.Attributes.tokenKind, "access_token")),
+        Metric.value(Metric.tagged(Telemetry.tokenCacheMisses, Telemetry.Attributes.tokenKind, "access_token")),
+        Metric.value(Metric.tagged(Metric.tagged(Telemetry.storeLatency, Telemetry.Attributes.store, "session"), Telemetry.Attributes.storeOperation, "get"))
+      ])).map((state) => ("count" in state ? Number(state.count) : 0))
+    const before = counts()
     await browser.call((o) => auth0.getAccessToken({ audience: API, scope: "read:items" }, o))
+    await browser.call((o) => auth0.getAccessToken({ audience: API, scope: "read:items" }, o))
+    expect(counts()).toEqual(before)
     await tracerProvider.forceFlush()
     expect(exporter.getFinishedSpans()).toEqual([])
     // Not even Effect's own tracer recorded: a span opened in the runtime is a no-op one.
