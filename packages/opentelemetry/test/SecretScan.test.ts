@@ -19,7 +19,7 @@ import * as LogLevel from "effect/LogLevel"
 import { type HostileTenant, type Mode, startHostileTenant } from "../../core/test/helpers/hostileTenant.js"
 import { type Auth, CLIENT_SECRET as LEAK_CLIENT_SECRET, COOKIE_SECRET, flows, layerFor, prepareKeys, secrets } from "../../core/test/helpers/leakFlows.js"
 import { layer, openTelemetry } from "../src/index.js"
-import { API, APP_CALLBACK, CLIENT_SECRET, makeBrowser, makeOtel, MY_ACCOUNT_SCOPES, WebClient } from "./helpers.js"
+import { API, APP_CALLBACK, CLIENT_SECRET, makeBrowser, makeOtel, MY_ACCOUNT_SCOPES, WebClient, tenantOptions } from "./helpers.js"
 
 const makeSinks = () => {
   const otel = makeOtel()
@@ -117,16 +117,7 @@ describe("no secret in any span, metric or log line: every flow against a hostil
 describe("no secret in any span, metric or log line: the happy paths through the facade", () => {
   let emulator: Emulator
   beforeAll(async () => {
-    emulator = await startEmulator({
-      apis: [{ audience: API, scopes: ["read:items"] }],
-      clients: [{
-        clientId: "app",
-        clientSecret: CLIENT_SECRET,
-        redirectUris: [APP_CALLBACK],
-        postLogoutRedirectUris: ["http://127.0.0.1:3998/"],
-        refreshTokenPolicies: [{ audience: API, scopes: ["read:items"] }, { audience: "{origin}/me/", scopes: MY_ACCOUNT_SCOPES }]
-      }]
-    })
+    emulator = await startEmulator(tenantOptions())
   })
   afterAll(() => emulator?.stop())
 

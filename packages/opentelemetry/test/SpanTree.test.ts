@@ -11,20 +11,12 @@ import * as Telemetry from "@auth0-effect/core/Telemetry"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import { openTelemetry } from "../src/index.js"
-import { API, APP_CALLBACK, CLIENT_SECRET, flowSpans, makeBrowser, makeOtel, MY_ACCOUNT_SCOPES, tree, WebClient } from "./helpers.js"
+import { API, APP_CALLBACK, flowSpans, makeBrowser, makeOtel, MY_ACCOUNT_SCOPES, tree, WebClient, tenantOptions } from "./helpers.js"
 
 let emulator: Emulator
 
 beforeAll(async () => {
-  emulator = await startEmulator({
-    apis: [{ audience: API, scopes: ["read:items"] }],
-    clients: [{
-      clientId: "app",
-      clientSecret: CLIENT_SECRET,
-      redirectUris: [APP_CALLBACK],
-      refreshTokenPolicies: [{ audience: API, scopes: ["read:items"] }, { audience: "{origin}/me/", scopes: MY_ACCOUNT_SCOPES }]
-    }]
-  })
+  emulator = await startEmulator(tenantOptions())
 })
 afterAll(() => emulator?.stop())
 

@@ -1,4 +1,5 @@
 /** A Web-standard facade over the emulator with the real OpenTelemetry SDK behind it, and a browser's cookie jar. */
+import type { EmulatorOptions } from "@auth0-effect/testing"
 import { BaseServerClient, type ServerClientOptions } from "@auth0-effect/core/ServerClient"
 import { webServerClientAdapter, type WebStoreOptions } from "@auth0-effect/core/WebCookies"
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, BasicTracerProvider } from "@opentelemetry/sdk-trace-base"
@@ -9,6 +10,18 @@ export const APP_CALLBACK = `${APP}/callback`
 export const API = "https://api.example.com"
 export const CLIENT_SECRET = "otel-client-secret-0123456789abcdef"
 export const MY_ACCOUNT_SCOPES = ["create:me:connected_accounts", "read:me:connected_accounts", "delete:me:connected_accounts"]
+
+/** The tenant both suites run against: one API, and the app with refresh policies for it and for My Account. */
+export const tenantOptions = (): EmulatorOptions => ({
+  apis: [{ audience: API, scopes: ["read:items"] }],
+  clients: [{
+    clientId: "app",
+    clientSecret: CLIENT_SECRET,
+    redirectUris: [APP_CALLBACK],
+    postLogoutRedirectUris: [`${APP}/`],
+    refreshTokenPolicies: [{ audience: API, scopes: ["read:items"] }, { audience: "{origin}/me/", scopes: MY_ACCOUNT_SCOPES }]
+  }]
+})
 
 export class WebClient extends BaseServerClient<WebStoreOptions> {
   constructor(options: ServerClientOptions) {
