@@ -63,7 +63,7 @@ const toAccessToken = (set: TokenSet): AccessToken => ({
  * `StoreError` when the session store (or the refresh lock) fails. A set the server granted with fewer scopes than asked serves the same request again
  * until it expires (`TokenSets.serves`).
  */
-export const getAccessToken = Effect.fn(Telemetry.SpanNames.accessTokenGet)(function*(options: GetAccessTokenOptions = {}) {
+export const getAccessToken = Telemetry.fn(Telemetry.SpanNames.accessTokenGet)(function*(options: GetAccessTokenOptions = {}) {
   const config = yield* Auth0Config
   const session = yield* requireSession
   const audience = options.audience ?? config.audience
@@ -112,7 +112,7 @@ export interface InvalidateAccessTokenOptions {
  * @example
  * yield* AccessToken.invalidateAccessToken({ audience: "https://api.example.com", accessToken: rejected })
  */
-export const invalidateAccessToken = Effect.fn(Telemetry.SpanNames.accessTokenInvalidate)(function*(options: InvalidateAccessTokenOptions = {}) {
+export const invalidateAccessToken = Telemetry.fn(Telemetry.SpanNames.accessTokenInvalidate)(function*(options: InvalidateAccessTokenOptions = {}) {
   const config = yield* Auth0Config
   const store = yield* StateStore
   const found = yield* store.get

@@ -225,22 +225,22 @@ const complete = (action: AccountLinkingRules.Action, url: string | URL) =>
  * redirect the browser to. Fails with `MissingSessionError` without a session and
  * `AccountLinkingError` (`no_id_token`) when the session has no ID token.
  */
-export const startLinkUser = Effect.fn(Telemetry.SpanNames.linkStart)(function*(options: StartLinkUserOptions) {
+export const startLinkUser = Telemetry.fn(Telemetry.SpanNames.linkStart)(function*(options: StartLinkUserOptions) {
   return yield* start("link", options)
 }, Telemetry.flow)
 
 /** Completes {@link startLinkUser} from the callback URL; returns the `appState` it was started with and the `connection`. */
-export const completeLinkUser = Effect.fn(Telemetry.SpanNames.linkComplete)(function*(url: string | URL) {
+export const completeLinkUser = Telemetry.fn(Telemetry.SpanNames.linkComplete)(function*(url: string | URL) {
   return yield* complete("link", url)
 }, Telemetry.flow)
 
 /** Starts unlinking the identity of `options.connection` from the logged-in user; returns the URL to redirect to. */
-export const startUnlinkUser = Effect.fn(Telemetry.SpanNames.unlinkStart)(function*(options: StartUnlinkUserOptions) {
+export const startUnlinkUser = Telemetry.fn(Telemetry.SpanNames.unlinkStart)(function*(options: StartUnlinkUserOptions) {
   return yield* start("unlink", options)
 }, Telemetry.flow)
 
 /** Completes {@link startUnlinkUser} from the callback URL; returns the `appState` it was started with and the `connection`. */
-export const completeUnlinkUser = Effect.fn(Telemetry.SpanNames.unlinkComplete)(function*(url: string | URL) {
+export const completeUnlinkUser = Telemetry.fn(Telemetry.SpanNames.unlinkComplete)(function*(url: string | URL) {
   return yield* complete("unlink", url)
 }, Telemetry.flow)
 

@@ -82,7 +82,7 @@ export const checkLogoutClaims = (
  * server-side (stateless cookie sessions); with `StoreError` when the backend is down, in which
  * case nothing is remembered and the tenant's retry of the same token still works.
  */
-export const handleBackchannelLogout = Effect.fn(Telemetry.SpanNames.backchannelLogout)(function*(logoutToken: string) {
+export const handleBackchannelLogout = Telemetry.fn(Telemetry.SpanNames.backchannelLogout)(function*(logoutToken: string) {
   const config = yield* Auth0Config
   const server = yield* AuthorizationServer
   if (typeof logoutToken !== "string" || logoutToken.length === 0) return yield* reject("it is empty")

@@ -135,7 +135,7 @@ const checkOptions = (options: LoginBackchannelOptions) =>
  * Starts a backchannel request at the tenant's `backchannel_authentication_endpoint` (from
  * discovery): Auth0 asks the user on their device. Resolves with what a later poll needs.
  */
-export const initiateBackchannelAuthentication = Effect.fn(Telemetry.SpanNames.cibaStart)(function*(
+export const initiateBackchannelAuthentication = Telemetry.fn(Telemetry.SpanNames.cibaStart)(function*(
   options: LoginBackchannelOptions
 ) {
   const sub = yield* checkOptions(options)
@@ -252,7 +252,7 @@ const toTokens = (response: TokenEndpoint.TokenResponse, sentAt: number, expecte
  * `slow_down`), or `complete` with the tokens. A rejected or expired request fails with
  * {@link BackchannelAuthenticationError}.
  */
-export const backchannelAuthenticationGrant = Effect.fn(Telemetry.SpanNames.cibaPoll)(function*(
+export const backchannelAuthenticationGrant = Telemetry.fn(Telemetry.SpanNames.cibaPoll)(function*(
   options: BackchannelAuthenticationGrantOptions
 ) {
   if (typeof options?.authReqId !== "string" || options.authReqId === "") {
@@ -302,7 +302,7 @@ const untilDone = (authReqId: string, initialInterval: number, deadlineMillis: n
   })
 
 /** Polls a started request until the user answers or it expires; interruptible. */
-export const awaitBackchannelAuthentication = Effect.fn(Telemetry.SpanNames.cibaAwait)(function*(
+export const awaitBackchannelAuthentication = Telemetry.fn(Telemetry.SpanNames.cibaAwait)(function*(
   options: AwaitBackchannelAuthenticationOptions
 ) {
   if (typeof options?.authReqId !== "string" || options.authReqId === "") {
@@ -319,7 +319,7 @@ export const awaitBackchannelAuthentication = Effect.fn(Telemetry.SpanNames.ciba
  * approve (the token set, ID token validated and about the user asked), reject or let it expire
  * (both {@link BackchannelAuthenticationError}). Interrupting it stops the polling.
  */
-export const loginBackchannel = Effect.fn(Telemetry.SpanNames.cibaLogin)(function*(options: LoginBackchannelOptions) {
+export const loginBackchannel = Telemetry.fn(Telemetry.SpanNames.cibaLogin)(function*(options: LoginBackchannelOptions) {
   const started = yield* initiateBackchannelAuthentication(options)
   return yield* untilDone(started.authReqId, started.interval, started.expiresAt * 1000, options.loginHint.sub)
 }, Telemetry.flow)

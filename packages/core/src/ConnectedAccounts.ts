@@ -149,7 +149,7 @@ const withMyAccountToken = <A, R>(
  * @example
  * const url = yield* ConnectedAccounts.startConnectAccount({ connection: "google-oauth2", appState: { returnTo: "/calendar" } })
  */
-export const startConnectAccount = Effect.fn(Telemetry.SpanNames.connectStart)(function*(options: StartConnectAccountOptions) {
+export const startConnectAccount = Telemetry.fn(Telemetry.SpanNames.connectStart)(function*(options: StartConnectAccountOptions) {
   const config = yield* Auth0Config
   yield* checkAppState(options.appState)
   const connection = yield* Rules.connection(options.connection)
@@ -219,7 +219,7 @@ const CONNECT_PARAMS = ["state", "connect_code", "error", "error_description"] a
  * @example
  * const { id, connection, appState } = yield* ConnectedAccounts.completeConnectAccount(request.url)
  */
-export const completeConnectAccount = Effect.fn(Telemetry.SpanNames.connectComplete)(function*(url: string | URL) {
+export const completeConnectAccount = Telemetry.fn(Telemetry.SpanNames.connectComplete)(function*(url: string | URL) {
   const transactions = yield* TransactionStore
   const callback = yield* CallbackUrl.parse(url, CONNECT_PARAMS)
   const state = callback.get("state")
@@ -271,7 +271,7 @@ export const completeConnectAccount = Effect.fn(Telemetry.SpanNames.connectCompl
  * const result = yield* ConnectedAccounts.handleCallback(request.url)
  * if (result._tag === "Connect") console.log(`linked ${result.connection}`)
  */
-export const handleCallback = Effect.fn(Telemetry.SpanNames.callback)(function*(url: string | URL) {
+export const handleCallback = Telemetry.fn(Telemetry.SpanNames.callback)(function*(url: string | URL) {
   const callback = yield* CallbackUrl.parse(url, ["state", "code", "connect_code", "error", "error_description", "iss"])
   if (callback.has("connect_code")) {
     const account = yield* completeConnectAccount(url)
@@ -313,7 +313,7 @@ const pageQuery = (options: { readonly take?: number | undefined; readonly from?
  * @example
  * const { connections, next } = yield* ConnectedAccounts.listConnectedAccountConnections({ take: 5 })
  */
-export const listConnectedAccountConnections = Effect.fn(Telemetry.SpanNames.connectedAccountsConnections)(function*(
+export const listConnectedAccountConnections = Telemetry.fn(Telemetry.SpanNames.connectedAccountsConnections)(function*(
   options: ListConnectionsOptions = {}
 ) {
   const query = yield* pageQuery(options)
@@ -331,7 +331,7 @@ export const listConnectedAccountConnections = Effect.fn(Telemetry.SpanNames.con
  * @example
  * const { accounts, next } = yield* ConnectedAccounts.listConnectedAccounts({ connection: "github", take: 20 })
  */
-export const listConnectedAccounts = Effect.fn(Telemetry.SpanNames.connectedAccountsList)(function*(
+export const listConnectedAccounts = Telemetry.fn(Telemetry.SpanNames.connectedAccountsList)(function*(
   options: ListConnectedAccountsOptions = {}
 ) {
   const connection = options.connection === undefined ? undefined : yield* Rules.connection(options.connection)
@@ -398,7 +398,7 @@ export interface DeleteConnectedAccountOptions {
  * @example
  * yield* ConnectedAccounts.deleteConnectedAccount({ connectedAccountId: account.id })
  */
-export const deleteConnectedAccount = Effect.fn(Telemetry.SpanNames.connectedAccountsDelete)(function*(
+export const deleteConnectedAccount = Telemetry.fn(Telemetry.SpanNames.connectedAccountsDelete)(function*(
   options: DeleteConnectedAccountOptions
 ) {
   if (typeof options.connectedAccountId !== "string" || options.connectedAccountId === "") {

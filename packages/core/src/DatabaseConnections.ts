@@ -74,7 +74,7 @@ const checkMetadata = (metadata: unknown) => {
  * (`policy`, `rules`), a user who exists (or may not sign up) with `invalid_signup`. The
  * password never appears in an error. No session is created: log the user in afterwards.
  */
-export const signUp = Effect.fn(Telemetry.SpanNames.databaseSignUp)(function*(options: SignUpOptions) {
+export const signUp = Telemetry.fn(Telemetry.SpanNames.databaseSignUp)(function*(options: SignUpOptions) {
   yield* checkEmail(options.email)
   if (typeof options.password !== "string" || options.password.length === 0) {
     return yield* new MissingRequiredArgumentError({ argument: "password", message: "password is required" })
@@ -116,7 +116,7 @@ export const signUp = Effect.fn(Telemetry.SpanNames.databaseSignUp)(function*(op
  * Asks the tenant to email a password reset link to a database user. Auth0 answers with the
  * same text whether or not the user exists (so the answer reveals nothing); it is not returned.
  */
-export const changePassword = Effect.fn(Telemetry.SpanNames.databaseChangePassword)(function*(options: ChangePasswordOptions) {
+export const changePassword = Telemetry.fn(Telemetry.SpanNames.databaseChangePassword)(function*(options: ChangePasswordOptions) {
   yield* checkEmail(options.email)
   yield* checkConnection(options.connection)
   yield* AuthApi.post(

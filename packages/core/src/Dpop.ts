@@ -59,7 +59,7 @@ const notConfigured = () =>
  * @example
  * const proof = yield* Dpop.generateProof({ method: "GET", url: "https://api.example.com/items", accessToken })
  */
-export const generateProof = Effect.fn(Telemetry.SpanNames.dpopProof)(function*(options: GenerateProofOptions) {
+export const generateProof = Telemetry.fn(Telemetry.SpanNames.dpopProof)(function*(options: GenerateProofOptions) {
   const config = yield* Auth0Config
   if (!METHOD.test(options.method)) {
     return yield* new InvalidArgumentError({ argument: "method", message: "method must be an HTTP method token, e.g. GET" })
@@ -111,7 +111,7 @@ export interface ApiResponse {
  * @example
  * const response = yield* Dpop.fetchWithAccessToken({ url: "https://api.example.com/items", audience: "https://api.example.com" })
  */
-export const fetchWithAccessToken = Effect.fn(Telemetry.SpanNames.dpopFetch)(function*(options: FetchWithAccessTokenOptions) {
+export const fetchWithAccessToken = Telemetry.fn(Telemetry.SpanNames.dpopFetch)(function*(options: FetchWithAccessTokenOptions) {
   const config = yield* Auth0Config
   const method = options.method ?? "GET"
   if (!METHOD.test(method)) {

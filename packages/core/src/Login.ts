@@ -84,7 +84,7 @@ export { DEFAULT_AUDIENCE }
  * Starts a login: creates state, nonce and a PKCE verifier, stores them in a transaction keyed
  * by state, and returns the URL to redirect the browser to.
  */
-export const startInteractiveLogin = Effect.fn(Telemetry.SpanNames.loginStart)(function*(
+export const startInteractiveLogin = Telemetry.fn(Telemetry.SpanNames.loginStart)(function*(
   options: StartInteractiveLoginOptions = {}
 ) {
   const config = yield* Auth0Config
@@ -173,7 +173,7 @@ export const startInteractiveLogin = Effect.fn(Telemetry.SpanNames.loginStart)(f
  * and stores a new session. The transaction is consumed whatever the outcome; an existing
  * session is replaced only when everything succeeded.
  */
-export const completeInteractiveLogin = Effect.fn(Telemetry.SpanNames.loginCallback)(function*(url: string | URL) {
+export const completeInteractiveLogin = Telemetry.fn(Telemetry.SpanNames.loginCallback)(function*(url: string | URL) {
   const config = yield* Auth0Config
   const transactions = yield* TransactionStore
   const callback = yield* CallbackUrl.parse(url, ["state", "code", "error", "error_description", "iss"])

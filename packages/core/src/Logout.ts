@@ -80,7 +80,7 @@ const checkReturnTo = (returnTo: string | undefined) =>
  * failure is returned in {@link LogoutOutcome.storeError}. Without the session, the URL has no
  * `id_token_hint`.
  */
-export const logoutWithOutcome = Effect.fn(Telemetry.SpanNames.logoutOutcome)(function*(options: LogoutOptions = {}) {
+export const logoutWithOutcome = Telemetry.fn(Telemetry.SpanNames.logoutOutcome)(function*(options: LogoutOptions = {}) {
   const config = yield* Auth0Config
   yield* checkReturnTo(options.returnTo)
   const store = yield* StateStore
@@ -114,7 +114,7 @@ export const logoutWithOutcome = Effect.fn(Telemetry.SpanNames.logoutOutcome)(fu
  * (its reason and message; never the cookie or the session id) and passed to
  * `options.onStoreError`, so it is seen without failing the logout.
  */
-export const logout = Effect.fn(Telemetry.SpanNames.logout)(function*(options: LogoutOptions = {}) {
+export const logout = Telemetry.fn(Telemetry.SpanNames.logout)(function*(options: LogoutOptions = {}) {
   const { storeError, revocationError, url } = yield* logoutWithOutcome(options)
   if (revocationError !== undefined) {
     yield* Effect.logWarning(

@@ -49,7 +49,7 @@ export interface Authenticator {
  * @example
  * const authenticators = yield* Mfa.listAuthenticators({ mfaToken: error.mfaToken })
  */
-export const listAuthenticators = Effect.fn(Telemetry.SpanNames.mfaAuthenticators)(function*(options: ListAuthenticatorsOptions) {
+export const listAuthenticators = Telemetry.fn(Telemetry.SpanNames.mfaAuthenticators)(function*(options: ListAuthenticatorsOptions) {
   const mfaToken = yield* MfaRules.checkMfaToken(options?.mfaToken)
   const list = yield* MfaApi.listAuthenticators(mfaToken)
   return list.map((a): Authenticator => ({
@@ -89,7 +89,7 @@ export interface Enrollment {
  * @example
  * const enrollment = yield* Mfa.enrollAuthenticator({ mfaToken, authenticatorTypes: ["otp"] })
  */
-export const enrollAuthenticator = Effect.fn(Telemetry.SpanNames.mfaEnroll)(function*(options: EnrollAuthenticatorOptions) {
+export const enrollAuthenticator = Telemetry.fn(Telemetry.SpanNames.mfaEnroll)(function*(options: EnrollAuthenticatorOptions) {
   const mfaToken = yield* MfaRules.checkMfaToken(options?.mfaToken)
   const body = yield* MfaRules.associateBody(options)
   const answer = yield* MfaApi.associate(mfaToken, body)
@@ -126,7 +126,7 @@ export interface Challenge {
  * @example
  * const challenge = yield* Mfa.challengeAuthenticator({ mfaToken, challengeType: "oob", authenticatorId })
  */
-export const challengeAuthenticator = Effect.fn(Telemetry.SpanNames.mfaChallenge)(function*(options: ChallengeOptions) {
+export const challengeAuthenticator = Telemetry.fn(Telemetry.SpanNames.mfaChallenge)(function*(options: ChallengeOptions) {
   const mfaToken = yield* MfaRules.checkMfaToken(options?.mfaToken)
   const challengeType = yield* MfaRules.checkChallengeType(options.challengeType)
   const params: Record<string, string> = { mfa_token: mfaToken, challenge_type: challengeType }
@@ -169,7 +169,7 @@ export interface VerifyResult {
  * @example
  * yield* Mfa.verify({ mfaToken: error.mfaToken, factorType: "otp", otp: "123456", audience: error.audience, scope: error.scope })
  */
-export const verify = Effect.fn(Telemetry.SpanNames.mfaVerify)(function*(options: VerifyOptions) {
+export const verify = Telemetry.fn(Telemetry.SpanNames.mfaVerify)(function*(options: VerifyOptions) {
   const config = yield* Auth0Config
   const mfaToken = yield* MfaRules.checkMfaToken(options?.mfaToken)
   const params = yield* MfaRules.verifyParams(mfaToken, options)

@@ -49,7 +49,7 @@ export const loginOptionsFromInvitation = <AppState = unknown>(
         organization: result.params.organization
       }
     }
-  }).pipe(Telemetry.flow, Effect.withSpan(Telemetry.SpanNames.organizationInvitation))
+  }).pipe(Telemetry.flow, Telemetry.span(Telemetry.SpanNames.organizationInvitation))
 
 /** The organization the current session was logged in to, if any (none without a session). */
 export const getOrganization = Effect.map(

@@ -119,7 +119,7 @@ const checkLanguage = (language: string | undefined) =>
  * (state, nonce, PKCE verifier) is stored first and its parameters travel in `authParams`, so
  * the link's callback is checked exactly as a login callback is.
  */
-export const startPasswordless = Effect.fn(Telemetry.SpanNames.passwordlessStart)(function*(options: StartPasswordlessOptions) {
+export const startPasswordless = Telemetry.fn(Telemetry.SpanNames.passwordlessStart)(function*(options: StartPasswordlessOptions) {
   const config = yield* Auth0Config
   const to = yield* recipient(options as { connection: string; email?: string; phoneNumber?: string })
   yield* checkLanguage(options.language)
@@ -179,7 +179,7 @@ export const startPasswordless = Effect.fn(Telemetry.SpanNames.passwordlessStart
  * answer, its ID token validated. A wrong or expired code fails with `TokenEndpointError`
  * (`invalid_grant`) and leaves any existing session as it was.
  */
-export const completePasswordless = Effect.fn(Telemetry.SpanNames.passwordlessComplete)(function*(options: CompletePasswordlessOptions) {
+export const completePasswordless = Telemetry.fn(Telemetry.SpanNames.passwordlessComplete)(function*(options: CompletePasswordlessOptions) {
   const config = yield* Auth0Config
   const to = yield* recipient(options as { connection: string; email?: string; phoneNumber?: string })
   const code = options.verificationCode
@@ -205,6 +205,6 @@ export const completePasswordless = Effect.fn(Telemetry.SpanNames.passwordlessCo
  * `completeInteractiveLogin` (state, provider error, `iss`, code exchange with PKCE, ID token
  * with the nonce), then the session.
  */
-export const completePasswordlessMagicLink = Effect.fn(Telemetry.SpanNames.passwordlessMagicLink)(function*(url: string | URL) {
+export const completePasswordlessMagicLink = Telemetry.fn(Telemetry.SpanNames.passwordlessMagicLink)(function*(url: string | URL) {
   return yield* Login.completeInteractiveLogin(url)
 }, Telemetry.flow)

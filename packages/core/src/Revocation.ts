@@ -36,7 +36,7 @@ const revocationEndpoint = Effect.gen(function*() {
  * for a token it does not know, RFC 7009 §2.2); an OAuth error answer is a `TokenEndpointError`.
  * Sent once, never retried; the token never appears in an error.
  */
-export const revoke = Effect.fn(Telemetry.SpanNames.revoke)(function*(token: string) {
+export const revoke = Telemetry.fn(Telemetry.SpanNames.revoke)(function*(token: string) {
   const config = yield* Auth0Config
   const url = yield* revocationEndpoint
   const { form, headers } = yield* TokenEndpoint.authenticate(config, { token, token_type_hint: "refresh_token" })
@@ -53,7 +53,7 @@ export const revoke = Effect.fn(Telemetry.SpanNames.revoke)(function*(token: str
  * holds, until they expire; a later `getAccessToken` that needs a refresh fails with
  * `missing_refresh_token`). A failed revocation leaves the session as it was.
  */
-export const revokeRefreshToken = Effect.fn(Telemetry.SpanNames.revokeRefreshToken)(function*(options: RevokeRefreshTokenOptions = {}) {
+export const revokeRefreshToken = Telemetry.fn(Telemetry.SpanNames.revokeRefreshToken)(function*(options: RevokeRefreshTokenOptions = {}) {
   if (options.token !== undefined && options.token.length === 0) {
     return yield* new InvalidArgumentError({ argument: "token", message: "token must be a non-empty refresh token" })
   }

@@ -106,7 +106,7 @@ const checkOptions = (options: RequestSessionTransferTokenOptions) =>
  * plain access token must never travel in a URL. The session is neither read for anything else
  * nor changed.
  */
-export const requestSessionTransferToken = Effect.fn(Telemetry.SpanNames.sessionTransfer)(function*(
+export const requestSessionTransferToken = Telemetry.fn(Telemetry.SpanNames.sessionTransfer)(function*(
   options: RequestSessionTransferTokenOptions
 ) {
   const config = yield* Auth0Config

@@ -135,6 +135,23 @@ export const disabled: Layer.Layer<never> = Layer.mergeAll(
 const whenEnabled = (effect: Effect.Effect<void>): Effect.Effect<void> =>
   Effect.flatMap(FiberRef.get(enabled), (on) => (on ? effect : Effect.void))
 
+/**
+ * `Effect.withSpan(name, options)` while telemetry is {@link enabled}; with it off, `self` as it
+ * is. A span under a disabled tracer is still made (a no-op span, its context, its exit hook and,
+ * for `Effect.fn`, a stack capture per call): about 5 µs each on the request path, for nothing.
+ */
+export const span = (name: string, options?: Tracer.SpanOptions) =>
+<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(FiberRef.get(enabled), (on) => (on ? Effect.withSpan(self, name, options) : self))
+
+/**
+ * `Effect.fn(name)` for the SDK's flows, its span made through {@link span}: the same function,
+ * the same span name and tree while telemetry is on, and no span work while it is off.
+ */
+export const fn = (name: string, options?: Tracer.SpanOptions): Effect.fn.Gen =>
+  ((body: never, ...pipeables: Array<never>) =>
+    Effect.fnUntraced(body, ...(pipeables as []), span(name, options) as never)) as unknown as Effect.fn.Gen
+
 /** Sets the defined ones of `attributes` on the current span (nothing when there is none, or telemetry is off). */
 export const annotate = (attributes: Readonly<Record<string, string | number | boolean | undefined>>): Effect.Effect<void> =>
   whenEnabled(Effect.suspend(() => {
@@ -149,7 +166,7 @@ const tagOf = (error: unknown): string => {
 }
 
 /**
- * For a flow (`Effect.fn(SpanNames.x)(body, Telemetry.flow)`): a failure counts in {@link errors}
+ * For a flow (`Telemetry.fn(SpanNames.x)(body, Telemetry.flow)`): a failure counts in {@link errors}
  * and puts its `_tag` on the flow's span as `error.type`.
  */
 export const flow = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>

@@ -117,7 +117,7 @@ const exchange = (options: CustomTokenExchangeOptions, scope: string | undefined
   })
 
 /** Exchanges a token for Auth0 tokens and returns them; the session is not read or written. */
-export const customTokenExchange = Effect.fn(Telemetry.SpanNames.tokenExchange)(function*(options: CustomTokenExchangeOptions) {
+export const customTokenExchange = Telemetry.fn(Telemetry.SpanNames.tokenExchange)(function*(options: CustomTokenExchangeOptions) {
   yield* checkOptions(options)
   const config = yield* Auth0Config
   const { tokens, claims, now } = yield* exchange(options, options.scope, options.audience ?? config.audience)
@@ -139,7 +139,7 @@ export const customTokenExchange = Effect.fn(Telemetry.SpanNames.tokenExchange)(
  * asked for, the ID token is required and validated, and the access token must be for the
  * audience asked. An existing session is replaced only when everything succeeded.
  */
-export const loginWithCustomTokenExchange = Effect.fn(Telemetry.SpanNames.tokenExchangeLogin)(function*(
+export const loginWithCustomTokenExchange = Telemetry.fn(Telemetry.SpanNames.tokenExchangeLogin)(function*(
   options: CustomTokenExchangeOptions
 ) {
   yield* checkOptions(options)

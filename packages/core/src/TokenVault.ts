@@ -74,7 +74,7 @@ const sameTarget = (set: ConnectionTokenSet, connection: string, loginHint: stri
  * @example
  * const { accessToken } = yield* TokenVault.getAccessTokenForConnection({ connection: "google-oauth2" })
  */
-export const getAccessTokenForConnection = Effect.fn(Telemetry.SpanNames.tokenVaultGet)(function*(
+export const getAccessTokenForConnection = Telemetry.fn(Telemetry.SpanNames.tokenVaultGet)(function*(
   options: GetAccessTokenForConnectionOptions
 ) {
   const config = yield* Auth0Config

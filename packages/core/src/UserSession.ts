@@ -12,7 +12,7 @@ import { StateStore } from "./StateStore.js"
 import * as Telemetry from "./Telemetry.js"
 
 const traced = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  effect.pipe(Telemetry.flow, Effect.withSpan(Telemetry.SpanNames.sessionGet))
+  effect.pipe(Telemetry.flow, Telemetry.span(Telemetry.SpanNames.sessionGet))
 
 /** The logged-in user's claims, or `None` without a session. */
 export const getUser = traced(Effect.flatMap(StateStore, (store) => Effect.map(store.get, Option.map((data) => data.user))))

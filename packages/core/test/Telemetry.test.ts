@@ -168,4 +168,23 @@ describe("instrumentStore and flow", () => {
       yield* Effect.void.pipe(Effect.withSpan("auth0.x"), Effect.provide(Layer.empty), Effect.withTracer(tracer))
       expect(spans).toHaveLength(1)
     }))
+  it.effect("Telemetry.fn and Telemetry.span make the flow's span while enabled, and none while off", () =>
+    Effect.gen(function*() {
+      const { spans, tracer } = recordingTracer()
+      const flow = Telemetry.fn("auth0.test.flow")(function*(n: number) {
+        return yield* Effect.succeed(n + 1).pipe(Telemetry.span("auth0.test.inner"))
+      }, Telemetry.flow)
+      expect(yield* flow(1).pipe(Effect.withTracer(tracer))).toBe(2)
+      expect(spans.map((s) => s.name)).toEqual(["auth0.test.flow", "auth0.test.inner"])
+      // Off (what Telemetry.disabled sets for the facade): no span at all, even with a tracer that records.
+      expect(yield* flow(2).pipe(Effect.withTracer(tracer), Effect.locally(Telemetry.enabled, false))).toBe(3)
+      expect(spans).toHaveLength(2)
+      // A failure still reaches the caller unchanged, and is on the flow's span while enabled.
+      const failing = Telemetry.fn("auth0.test.failing")(function*() {
+        return yield* new AccessTokenError({ reason: "missing_refresh_token", message: "no" })
+      }, Telemetry.flow)
+      const exit = yield* Effect.exit(failing().pipe(Effect.withTracer(tracer)))
+      expect(Exit.isFailure(exit) && Cause.squash(exit.cause) instanceof AccessTokenError).toBe(true)
+      expect(spans.map((s) => [s.name, s.attributes.get("error.type")]).at(-1)).toEqual(["auth0.test.failing", "AccessTokenError"])
+    }))
 })

@@ -70,13 +70,18 @@ interface Zlib {
   readonly inflateRawSync: (input: Uint8Array, options: { readonly maxOutputLength: number }) => Uint8Array
 }
 
-/** The `node:zlib` codec (synchronous, so one call and no stream per token). */
+/**
+ * The `node:zlib` codec (synchronous, so one call and no stream per token). Its `Buffer`s are
+ * `Uint8Array` views of zlib's own output memory (never Node's shared pool), passed on as they
+ * are: WebCrypto and `TextDecoder` read a view's bytes only, and a copy per call would only add
+ * garbage on every request.
+ */
 export const fromZlib = (zlib: Zlib): Deflate => ({
-  deflate: (input) => Promise.resolve(new Uint8Array(zlib.deflateRawSync(input))),
+  deflate: (input) => Promise.resolve(zlib.deflateRawSync(input)),
   inflate: (input, maxLength) => {
     try {
       // maxOutputLength makes zlib stop (RangeError) once the output would pass the cap.
-      return Promise.resolve(new Uint8Array(zlib.inflateRawSync(input, { maxOutputLength: Math.max(1, maxLength) })))
+      return Promise.resolve(zlib.inflateRawSync(input, { maxOutputLength: Math.max(1, maxLength) }))
     } catch {
       return Promise.resolve(undefined)
     }

@@ -202,7 +202,7 @@ export const useRefreshToken = <Out, E, R>(
         reason: "unavailable",
         message: `The refresh token was rotated more than ${MAX_HOPS} times while this request waited`
       })
-    }).pipe(Effect.withSpan(Telemetry.SpanNames.refresh), Effect.provide(context))
+    }).pipe(Telemetry.span(Telemetry.SpanNames.refresh), Effect.provide(context))
 
     // Whether this caller's run went ahead, or it shared a concurrent caller's.
     let ran = false
