@@ -171,7 +171,12 @@ const decodeSession = (input: unknown): Option.Option<SessionData> => {
   const fast = SessionDecode.decodeSession(input)
   return fast !== undefined ? Option.some(fast) : schemaDecode(input)
 }
-const encodeSession = Schema.encode(SessionData)
+const schemaEncode = Schema.encode(SessionData)
+/** The Schema encode, through the plain one of `internal/sessionDecode` when that is sure (on every write). */
+const encodeSession = (data: SessionData) => {
+  const fast = SessionDecode.encodeSession(data)
+  return fast !== undefined ? Effect.succeed<typeof SessionData.Encoded>(fast) : schemaEncode(data)
+}
 
 /** The cookie store's service; needs `Auth0Config` and `SessionCrypto`. `StateStore.cookie` provides the crypto. */
 export const make: Effect.Effect<StateStoreService, never, Auth0Config | SessionCrypto> = Effect.gen(function*() {

@@ -1,14 +1,15 @@
 /**
  * The cookie store's plain session decode (`internal/sessionDecode`) against the `SessionData`
  * Schema: whatever it accepts, the Schema decodes to the very same value (fields, order, dropped
- * claims); every session a flow stores is accepted; anything else is left to the Schema.
+ * claims); every session a flow stores is accepted; anything else is left to the Schema. And the
+ * plain encode: whatever it accepts serializes to the very text the Schema's encode does.
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Arbitrary from "effect/Arbitrary"
 import * as FastCheck from "effect/FastCheck"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { decodeSession } from "../src/internal/sessionDecode.js"
+import { decodeSession, encodeSession } from "../src/internal/sessionDecode.js"
 import { SessionData } from "../src/Session.js"
 import { normalize, sessionArb, sessionAt } from "./helpers/sessions.js"
 
@@ -130,5 +131,43 @@ describe("plain session decode against the Schema's own Arbitrary", () => {
       { numRuns: 300 }
     )
     expect(accepted).toBeGreaterThan(30)
+  })
+})
+
+describe("the plain session encode", () => {
+  const encode = Schema.encodeSync(SessionData)
+  it.prop("gives what the Schema's encode gives for every session a flow stores", [richSession], ([input]) => {
+    const session = Schema.decodeUnknownSync(SessionData)(input)
+    const fast = encodeSession(session)
+    expect(fast).toBeDefined()
+    // The very text the cookie store seals: same fields, same order.
+    expect(JSON.stringify(fast)).toBe(JSON.stringify(encode(session)))
+  }, { fastCheck: { numRuns: 300 } })
+
+  it("property: over the Schema's own Arbitrary, whatever it accepts the Schema encodes to the same value", () => {
+    let accepted = 0
+    FastCheck.assert(
+      FastCheck.property(Arbitrary.make(SessionData), (session) => {
+        const fast = encodeSession(session)
+        if (fast === undefined) return
+        accepted++
+        expect(JSON.stringify(fast)).toBe(JSON.stringify(encode(session)))
+      }),
+      { numRuns: 300 }
+    )
+    expect(accepted).toBeGreaterThan(30)
+  })
+
+  it("leaves to the Schema a claim the decode would drop, and anything not plainly a session", () => {
+    const base = Schema.decodeUnknownSync(SessionData)(normalize(sessionAt(100)))
+    const mistyped = { ...base, user: { ...base.user, email_verified: "true" } } as unknown as SessionData
+    expect(encodeSession(mistyped)).toBeUndefined()
+    // The Schema keeps it: the write stores what the app gave, the next read drops it.
+    expect(encode(mistyped).user).toHaveProperty("email_verified", "true")
+    expect(encodeSession({ ...base, internal: { createdAt: "100" } } as unknown as SessionData)).toBeUndefined()
+    // An optional field left undefined is what JSON.stringify omits: the same text either way.
+    const withUndefined = { ...base, idToken: undefined, organization: undefined }
+    expect(JSON.stringify(encodeSession(withUndefined))).toBe(JSON.stringify(encode(withUndefined)))
+    expect(JSON.stringify(encodeSession(base))).toBe(JSON.stringify(encode(base)))
   })
 })
