@@ -36,6 +36,7 @@ import { CompactEncrypt } from "jose/jwe/compact/encrypt"
 import { compactDecrypt } from "jose/jwe/compact/decrypt"
 import type { CompactDecryptGetKey, CompactDecryptResult, DecryptOptions } from "jose"
 import { Auth0Config } from "./Auth0Config.js"
+import * as Base64Url from "./internal/base64url.js"
 import * as Deflate from "./internal/deflate.js"
 
 /** HKDF salt for every key (RFC 5869 §3.1: a fixed, non-secret salt still strengthens extraction). */
@@ -121,27 +122,13 @@ const DECRYPT_OPTIONS: DecryptOptions = {
 /** A compact JWE with `alg: "dir"`: five base64url segments, the encrypted key empty (RFC 7516 §7.1). */
 const DIRECT_JWE = /^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 
-const BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-
-/**
- * Whether a base64url segment is the one canonical encoding of its bytes: a final character's
- * unused low bits are zero (RFC 4648 §3.5). Decoders (atob, Buffer) ignore those bits, so without
- * this check up to 16 spellings of one tag would all verify, and a changed cookie could still read.
- */
-const isCanonicalSegment = (segment: string): boolean => {
-  const rest = segment.length % 4
-  if (rest === 0) return true
-  if (rest === 1) return false
-  const value = BASE64URL_ALPHABET.indexOf(segment[segment.length - 1]!)
-  return (value & (rest === 2 ? 0x0f : 0x03)) === 0
-}
-
 /** Strict shape check before jose: only the exact bytes `encrypt` produced may decrypt. */
 const isCanonicalDirectJwe = (token: string): boolean => {
   if (!DIRECT_JWE.test(token)) return false
   const [protectedHeader, , iv, ciphertext, tag] = token.split(".")
-  return isCanonicalSegment(protectedHeader!) && isCanonicalSegment(iv!) && isCanonicalSegment(ciphertext!) &&
-    isCanonicalSegment(tag!)
+  // Without this, up to 16 spellings of one tag would all verify, and a changed cookie could still read.
+  return Base64Url.hasCanonicalTail(protectedHeader!) && Base64Url.hasCanonicalTail(iv!) &&
+    Base64Url.hasCanonicalTail(ciphertext!) && Base64Url.hasCanonicalTail(tag!)
 }
 
 /** Thrown inside the key resolver to stop jose before any decryption work. */

@@ -219,14 +219,18 @@ export const httpAttempt = (method: string, url: string, attempt: number) =>
     })
   )
 
-/** The timing and span of one store operation, built once per operation (store reads run on every request). */
+/**
+ * The timing and span of one store operation, their tags built once per operation (store reads
+ * run on every request). The span is built only while telemetry is on: building one captures a
+ * stack, which a store call (a method, called anew each time) would otherwise pay with it off.
+ * A store span carries no stack trace: the flow's span above it says where it came from.
+ */
 const storeCall = (store: string, operation: string) => {
   const timer = Metric.tagged(Metric.tagged(storeLatency, Attributes.store, store), Attributes.storeOperation, operation)
-  const span = { attributes: { [Attributes.store]: store, [Attributes.storeOperation]: operation } }
-  return <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
-    const measured = effect.pipe(Metric.trackDuration(timer), Effect.withSpan(SpanNames.store, span))
-    return Effect.flatMap(FiberRef.get(enabled), (on) => (on ? measured : effect))
-  }
+  const span = { attributes: { [Attributes.store]: store, [Attributes.storeOperation]: operation }, captureStackTrace: false }
+  return <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.flatMap(FiberRef.get(enabled), (on) =>
+      on ? effect.pipe(Metric.trackDuration(timer), Effect.withSpan(SpanNames.store, span)) : effect)
 }
 
 /**

@@ -91,6 +91,29 @@ describe("SessionPacking", () => {
     }
   })
 
+  it.prop("any three-segment token unpacks to exactly itself: random bytes, random base64url text, BOMs", [
+    FastCheck.array(
+      FastCheck.oneof(
+        FastCheck.uint8Array({ maxLength: 40 }).map((bytes) => Buffer.from(bytes).toString("base64url")),
+        FastCheck.string({ unit: "binary", maxLength: 20 }).map((text) => b64(`\uFEFF${text}`)),
+        FastCheck.string({ unit: "binary", maxLength: 20 }).map(b64),
+        FastCheck.stringMatching(/^[A-Za-z0-9_-]{0,12}$/)
+      ),
+      { minLength: 3, maxLength: 3 }
+    )
+  ], ([segments]) => {
+    const token = segments.join(".")
+    const packed = JSON.parse(JSON.stringify(SessionPacking.packToken(token))) as unknown
+    expect(SessionPacking.unpackToken(packed)).toBe(token)
+  }, { fastCheck: { numRuns: 1000 } })
+
+  it("a UTF-8 BOM at the start of a segment is kept as text, so the token comes back whole", () => {
+    const token = `${b64("\uFEFF{\"alg\":\"none\"}")}.${b64("{}")}.c2ln`
+    const packed = SessionPacking.packToken(token)
+    expect(Array.isArray(packed)).toBe(true)
+    expect(SessionPacking.unpackToken(JSON.parse(JSON.stringify(packed)))).toBe(token)
+  })
+
   it.prop("a payload without the packed mark (an older cookie) is read as it is", [sessionArb()], ([session]) => {
     const encoded = normalize(encode(session))
     expect(SessionPacking.unpack(encoded)).toBe(encoded)

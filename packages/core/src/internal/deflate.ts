@@ -66,9 +66,21 @@ export const webStreams: Deflate = {
 }
 
 interface Zlib {
-  readonly deflateRawSync: (input: Uint8Array) => Uint8Array
-  readonly inflateRawSync: (input: Uint8Array, options: { readonly maxOutputLength: number }) => Uint8Array
+  readonly deflateRawSync: (input: Uint8Array, options: { readonly chunkSize: number }) => Uint8Array
+  readonly inflateRawSync: (input: Uint8Array, options: { readonly maxOutputLength: number; readonly chunkSize: number }) => Uint8Array
 }
+
+/** zlib's smallest output chunk. */
+const MIN_CHUNK = 64
+/**
+ * Output buffer sizes for one call: zlib allocates `chunkSize` bytes up front (16 KiB by default)
+ * and adds chunks past it. A deflate is kept only when smaller than its input, so the input's
+ * length always suffices; session JSON inflates to about 2-3 times its deflated size, so four
+ * times is one chunk in the common case. Both are results, not limits: more output still comes
+ * out whole, and the cap on inflating is `maxOutputLength`.
+ */
+const deflateChunk = (input: Uint8Array): number => Math.max(MIN_CHUNK, input.length)
+const inflateChunk = (input: Uint8Array): number => Math.min(64 * 1024, Math.max(1024, input.length * 4))
 
 /**
  * The `node:zlib` codec (synchronous, so one call and no stream per token). Its `Buffer`s are
@@ -77,11 +89,11 @@ interface Zlib {
  * garbage on every request.
  */
 export const fromZlib = (zlib: Zlib): Deflate => ({
-  deflate: (input) => Promise.resolve(zlib.deflateRawSync(input)),
+  deflate: (input) => Promise.resolve(zlib.deflateRawSync(input, { chunkSize: deflateChunk(input) })),
   inflate: (input, maxLength) => {
     try {
       // maxOutputLength makes zlib stop (RangeError) once the output would pass the cap.
-      return Promise.resolve(zlib.inflateRawSync(input, { maxOutputLength: Math.max(1, maxLength) }))
+      return Promise.resolve(zlib.inflateRawSync(input, { maxOutputLength: Math.max(1, maxLength), chunkSize: inflateChunk(input) }))
     } catch {
       return Promise.resolve(undefined)
     }

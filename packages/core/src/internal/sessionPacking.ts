@@ -17,6 +17,7 @@
  */
 import * as Either from "effect/Either"
 import * as Encoding from "effect/Encoding"
+import * as Base64Url from "./base64url.js"
 import { userClaims } from "./claims.js"
 import type { Claims } from "../IdToken.js"
 
@@ -26,7 +27,7 @@ export const PACKED_VERSION = 2
 type Packed = string | readonly [string, string, string]
 
 const utf8 = new TextEncoder()
-const utf8Decoder = new TextDecoder("utf-8", { fatal: true })
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 
 interface BufferLike {
   readonly from: (input: string | Uint8Array, encoding?: string) => Uint8Array & { readonly toString: (encoding: string) => string }
@@ -38,25 +39,28 @@ const NativeBuffer = (globalThis as { readonly Buffer?: BufferLike }).Buffer
 const textToBase64Url = (text: string): string =>
   NativeBuffer ? NativeBuffer.from(text, "utf8").toString("base64url") : Encoding.encodeBase64Url(utf8.encode(text))
 
-/** The bytes of a base64url segment (canonical or not: `segmentText` re-encodes to check). */
+/** The bytes of a canonical base64url segment. */
 const base64UrlBytes = (segment: string): Uint8Array | undefined => {
-  if (!/^[A-Za-z0-9_-]*$/.test(segment)) return undefined
   if (NativeBuffer) return NativeBuffer.from(segment, "base64url")
   const bytes = Encoding.decodeBase64Url(segment)
   return Either.isLeft(bytes) ? undefined : bytes.right
 }
 
-/** A base64url segment as text, if it re-encodes to exactly the same characters. */
+/**
+ * A base64url segment as text, if that text re-encodes to exactly the same characters: the
+ * segment is canonical base64url (so it is the one encoding of its bytes), and the bytes are
+ * valid UTF-8 (so they are the one encoding of their text; a leading BOM is kept as text, not
+ * dropped). Nothing is encoded to check it.
+ */
 const segmentText = (segment: string): string | undefined => {
+  if (!Base64Url.isCanonical(segment)) return undefined
   const bytes = base64UrlBytes(segment)
   if (bytes === undefined) return undefined
-  let text: string
   try {
-    text = utf8Decoder.decode(bytes)
+    return utf8Decoder.decode(bytes)
   } catch {
     return undefined
   }
-  return textToBase64Url(text) === segment ? text : undefined
 }
 
 /** A JWS compact token as `[header, payload, signature]` (texts, then base64url), or the token unchanged. */
