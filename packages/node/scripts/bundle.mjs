@@ -21,7 +21,7 @@ const result = await build({
   format: "esm",
   platform: "node",
   target: "node20",
-  minify: true,
+  minify: process.env.BUNDLE_MINIFY !== "0",
   legalComments: "linked",
   metafile: true,
   // Modules bundled as ESM but written for CommonJS may call require(): give them one.
