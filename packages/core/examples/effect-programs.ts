@@ -1,6 +1,7 @@
 /**
  * docs/effect.md and docs/access-tokens.md: the flows as Effect programs, composed with the
  * app's own services, errors handled by tag, and one request served with the cookie jar.
+ * docs/observability.md: an app's own flow with a span that follows the SDK's telemetry switch.
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -12,6 +13,7 @@ import * as Login from "@auth0-effect/core/Login"
 import * as Logout from "@auth0-effect/core/Logout"
 import { makeRequestJar, RequestCookies } from "@auth0-effect/core/RequestCookies"
 import { StateStore } from "@auth0-effect/core/StateStore"
+import * as Telemetry from "@auth0-effect/core/Telemetry"
 import { TransactionStore } from "@auth0-effect/core/TransactionStore"
 import * as UserSession from "@auth0-effect/core/UserSession"
 
@@ -80,4 +82,10 @@ export const handle = async <A, E>(
 export const accountPage = Effect.gen(function*() {
   const session = yield* UserSession.requireSession
   return { sub: session.user.sub, apis: session.tokenSets.map((set) => set.audience) }
+})
+
+// docs/observability.md: the app's own flow, its span made only while telemetry is on.
+export const loadItems = Telemetry.fn("app.items.load")(function*(audience: string) {
+  const token = yield* AccessToken.getAccessToken({ audience })
+  return token.accessToken.length
 })
