@@ -116,9 +116,11 @@ export const tenantLatency = Metric.timerWithBoundaries("auth0.tenant.duration",
 export const storeLatency = Metric.timerWithBoundaries("auth0.store.duration", boundariesMs, "Session and transaction store latency (ms)")
 
 /**
- * Whether the SDK updates its metrics and makes its store spans (default on, for Effect programs).
- * The Promise facade turns it off, with tracing, when it has no `telemetry` option: then the hot
- * path (a session read, a cached token) pays one `FiberRef` read per instrumented step, nothing more.
+ * Whether the SDK makes its spans and updates its per-request metrics (store latency, token
+ * cache hits and misses); default on, for Effect programs. The Promise facade turns it off, with
+ * tracing, when it has no `telemetry` option: then the hot path (a session read, a cached token)
+ * pays one `FiberRef` read per instrumented step, nothing more. The counters of calls to the
+ * tenant (tenant latency, refresh requests, coalesced waits, failed flows) count either way.
  */
 export const enabled: FiberRef.FiberRef<boolean> = globalValue(
   Symbol.for("@auth0-effect/core/Telemetry/enabled"),
@@ -131,9 +133,15 @@ export const disabled: Layer.Layer<never> = Layer.mergeAll(
   Layer.scopedDiscard(Effect.locallyScoped(enabled, false))
 )
 
+/**
+ * The one switch of every instrumented step: `on()` (built only then) while telemetry is
+ * {@link enabled}, `off` otherwise. Costs one `FiberRef` read.
+ */
+const gated = <A, E, R>(on: () => Effect.Effect<A, E, R>, off: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(FiberRef.get(enabled), (isOn) => (isOn ? on() : off))
+
 /** `effect` when telemetry is {@link enabled}, nothing otherwise. */
-const whenEnabled = (effect: Effect.Effect<void>): Effect.Effect<void> =>
-  Effect.flatMap(FiberRef.get(enabled), (on) => (on ? effect : Effect.void))
+const whenEnabled = (effect: Effect.Effect<void>): Effect.Effect<void> => gated(() => effect, Effect.void)
 
 /**
  * `Effect.withSpan(name, options)` while telemetry is {@link enabled}; with it off, `self` as it
@@ -141,8 +149,7 @@ const whenEnabled = (effect: Effect.Effect<void>): Effect.Effect<void> =>
  * for `Effect.fn`, a stack capture per call): about 5 µs each on the request path, for nothing.
  */
 export const span = (name: string, options?: Tracer.SpanOptions) =>
-<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.flatMap(FiberRef.get(enabled), (on) => (on ? Effect.withSpan(self, name, options) : self))
+<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => gated(() => Effect.withSpan(self, name, options), self)
 
 /**
  * `Effect.fn(name)` for the SDK's flows, its span made through {@link span}: the same function,
@@ -201,23 +208,28 @@ const cacheLookups = Object.fromEntries((["access_token", "connection"] as const
 
 /**
  * One HTTP attempt as a client span (`auth0.http`: method, host, path without query, attempt,
- * status) and a {@link tenantLatency} sample.
+ * status) and a {@link tenantLatency} sample. The span, with its status annotation, is made
+ * only while telemetry is {@link enabled}; the sample is taken either way.
  */
 export const httpAttempt = (method: string, url: string, attempt: number) =>
-<A extends { readonly status: number }, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  self.pipe(
-    Effect.tap((response) => Effect.annotateCurrentSpan(Attributes.httpStatus, response.status)),
-    Metric.trackDuration(Metric.tagged(Metric.tagged(tenantLatency, Attributes.urlPath, endpointPath(url)), Attributes.httpMethod, method)),
-    Effect.withSpan(SpanNames.http, {
-      kind: "client",
-      attributes: {
-        [Attributes.httpMethod]: method,
-        [Attributes.serverAddress]: serverAddress(url),
-        [Attributes.urlPath]: urlPath(url),
-        [Attributes.attempt]: attempt
-      }
-    })
+<A extends { readonly status: number }, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+  const timed = self.pipe(
+    Metric.trackDuration(Metric.tagged(Metric.tagged(tenantLatency, Attributes.urlPath, endpointPath(url)), Attributes.httpMethod, method))
   )
+  return gated(() =>
+    timed.pipe(
+      Effect.tap((response) => Effect.annotateCurrentSpan(Attributes.httpStatus, response.status)),
+      Effect.withSpan(SpanNames.http, {
+        kind: "client",
+        attributes: {
+          [Attributes.httpMethod]: method,
+          [Attributes.serverAddress]: serverAddress(url),
+          [Attributes.urlPath]: urlPath(url),
+          [Attributes.attempt]: attempt
+        }
+      })
+    ), timed)
+}
 
 /**
  * The timing and span of one store operation, their tags built once per operation (store reads
@@ -227,10 +239,9 @@ export const httpAttempt = (method: string, url: string, attempt: number) =>
  */
 const storeCall = (store: string, operation: string) => {
   const timer = Metric.tagged(Metric.tagged(storeLatency, Attributes.store, store), Attributes.storeOperation, operation)
-  const span = { attributes: { [Attributes.store]: store, [Attributes.storeOperation]: operation }, captureStackTrace: false }
+  const spanOptions = { attributes: { [Attributes.store]: store, [Attributes.storeOperation]: operation }, captureStackTrace: false }
   return <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.flatMap(FiberRef.get(enabled), (on) =>
-      on ? effect.pipe(Metric.trackDuration(timer), Effect.withSpan(SpanNames.store, span)) : effect)
+    gated(() => effect.pipe(Metric.trackDuration(timer), Effect.withSpan(SpanNames.store, spanOptions)), effect)
 }
 
 /**

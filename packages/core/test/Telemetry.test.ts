@@ -187,4 +187,18 @@ describe("instrumentStore and flow", () => {
       expect(Exit.isFailure(exit) && Cause.squash(exit.cause) instanceof AccessTokenError).toBe(true)
       expect(spans.map((s) => [s.name, s.attributes.get("error.type")]).at(-1)).toEqual(["auth0.test.failing", "AccessTokenError"])
     }))
+  it.effect("an HTTP attempt is a client span with its status while enabled; off, only its latency sample", () =>
+    Effect.gen(function*() {
+      const { spans, tracer } = recordingTracer()
+      const latency = Metric.tagged(Metric.tagged(Telemetry.tenantLatency, "url.path", "/oauth/token"), "http.request.method", "POST")
+      const before = (yield* Metric.value(latency)).count
+      const attempt = Effect.succeed({ status: 200 }).pipe(Telemetry.httpAttempt("POST", "https://tenant.example.com/oauth/token?x=1", 1))
+      yield* attempt.pipe(Effect.withTracer(tracer))
+      expect(spans.map((s) => [s.name, s.attributes.get("http.response.status_code"), s.attributes.get("url.path")])).toEqual([
+        ["auth0.http", 200, "/oauth/token"]
+      ])
+      yield* attempt.pipe(Effect.withTracer(tracer), Effect.locally(Telemetry.enabled, false))
+      expect(spans).toHaveLength(1)
+      expect((yield* Metric.value(latency)).count - before).toBe(2)
+    }))
 })
