@@ -9,7 +9,7 @@
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 /** Whether `segment` is made of base64url characters only (the empty string is). */
-export const isBase64UrlText = (segment: string): boolean => /^[A-Za-z0-9_-]*$/.test(segment)
+const isBase64UrlText = (segment: string): boolean => /^[A-Za-z0-9_-]*$/.test(segment)
 
 /**
  * Whether a segment of base64url characters is the one canonical encoding of its bytes: its

@@ -29,6 +29,10 @@ const isTokenType = (value: unknown): value is "DPoP" | "Bearer" => value === "D
  */
 type Mode = "schema" | "json"
 
+/** Whether `key` is there to read: an own field, and in `"json"` mode not left `undefined`. */
+const present = (input: Input, key: string, mode: Mode): boolean =>
+  Object.hasOwn(input, key) && !(mode === "json" && input[key] === undefined)
+
 /** Copies an optional field when absent (`true`, nothing copied) or of its type; `false` otherwise. */
 const optional = (
   out: Record<string, unknown>,
@@ -37,9 +41,8 @@ const optional = (
   is: (value: unknown) => boolean,
   mode: Mode
 ): boolean => {
-  if (!Object.hasOwn(input, key)) return true
+  if (!present(input, key, mode)) return true
   const value = input[key]
-  if (value === undefined && mode === "json") return true
   if (!is(value)) return false
   out[key] = value
   return true
@@ -93,7 +96,7 @@ const user = (input: unknown): UserClaims | undefined => {
 }
 
 const organization = (input: unknown, mode: Mode): boolean => isRecord(input) && isString(input["id"]) &&
-  (!Object.hasOwn(input, "name") || isString(input["name"]) || (mode === "json" && input["name"] === undefined))
+  (!present(input, "name", mode) || isString(input["name"]))
 
 /** What `Schema.decodeUnknown(SessionData)` gives for `input` when this is sure of it; else `undefined` (ask the Schema). */
 export const decodeSession = (input: unknown): SessionData | undefined => plain(input, "schema")
@@ -109,10 +112,10 @@ const plain = (input: unknown, mode: Mode): SessionData | undefined => {
   if (connectionTokenSets === undefined) return undefined
   out["tokenSets"] = tokenSets
   out["connectionTokenSets"] = connectionTokenSets
-  if (Object.hasOwn(input, "organization") && !(mode === "json" && input["organization"] === undefined)) {
+  if (present(input, "organization", mode)) {
     const org = input["organization"] as Input
     if (!organization(org, mode)) return undefined
-    out["organization"] = Object.hasOwn(org, "name") && org["name"] !== undefined ? { id: org["id"], name: org["name"] } : { id: org["id"] }
+    out["organization"] = present(org, "name", mode) ? { id: org["id"], name: org["name"] } : { id: org["id"] }
   }
   const internal = input["internal"]
   if (!isRecord(internal)) return undefined
